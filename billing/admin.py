@@ -1,0 +1,1 @@
+"""billing: admin (filled in by the resource issue)."""

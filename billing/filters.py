@@ -1,0 +1,1 @@
+"""billing: filters (filled in by the resource issue)."""

@@ -1,0 +1,187 @@
+"""Billing: proposals that clients sign, invoices they pay, payments, coupons and subscriptions
+(contract proposals.md, invoices.md). Billing depends on orders (paying and signing open orders)."""
+from django.db import models
+
+from orders.models import status_label
+from serviceengine.base import SoftDeleteMixin, TenantModel
+
+
+class ProposalStatus(models.IntegerChoices):
+    DRAFT = 0, "Draft"
+    SENT = 1, "Sent"
+    SIGNED = 2, "Signed"
+    REJECTED = 3, "Rejected"
+
+
+class InvoiceStatus(models.IntegerChoices):
+    DRAFT = 0, "Draft"
+    UNPAID = 1, "Unpaid"
+    PAID = 3, "Paid"
+    REFUNDED = 4, "Refunded"
+    CANCELLED = 5, "Cancelled"
+    PARTIALLY_PAID = 7, "Partially Paid"
+
+
+class Coupon(TenantModel):
+    """A discount code; managed in the admin, referenced by invoices through `coupon_id`."""
+
+    code = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, default="fixed")
+    discount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["code", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="coupon_code_unique_per_org")]
+
+    def __str__(self):
+        return self.code
+
+
+class Proposal(SoftDeleteMixin, TenantModel):
+    """An offer to a prospective client. Draft → Sent (`send`) → Signed (`sign`, which opens an order)."""
+
+    client_email = models.CharField(max_length=255)
+    client_name_f = models.CharField(max_length=100)
+    client_name_l = models.CharField(max_length=100)
+    client_company = models.CharField(max_length=255, null=True, blank=True)
+    status = models.SmallIntegerField(choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)
+    total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    notes = models.TextField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    converted_order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "id"], name="proposal_org_created"),
+            models.Index(fields=["organization", "status"], name="proposal_org_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.client_email} ({self.status_label})"
+
+    @property
+    def status_label(self) -> str:
+        return status_label(ProposalStatus, self.status)
+
+
+class ProposalItem(TenantModel):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="items")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    quantity = models.IntegerField(default=1)
+    price = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+
+
+class Invoice(SoftDeleteMixin, TenantModel):
+    """An invoice for a user of the organization. Numbered `INV-00001` per organization (§10.9)."""
+
+    NUMBER_PREFIX = "INV-"
+
+    number = models.CharField(max_length=50)
+    number_seq = models.PositiveIntegerField()
+    number_prefix = models.CharField(max_length=20, default=NUMBER_PREFIX, null=True, blank=True)
+    user = models.ForeignKey(
+        "serviceengine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
+    billing_address = models.JSONField(null=True, blank=True)
+    status = models.SmallIntegerField(choices=InvoiceStatus.choices, default=InvoiceStatus.UNPAID)
+    date_due = models.DateTimeField(null=True, blank=True)
+    date_paid = models.DateTimeField(null=True, blank=True)
+    credit = models.DecimalField(max_digits=18, decimal_places=2, default=0, null=True, blank=True)
+    tax = models.DecimalField(max_digits=18, decimal_places=2, default=0, null=True, blank=True)
+    tax_name = models.CharField(max_length=100, null=True, blank=True)
+    tax_percent = models.DecimalField(max_digits=18, decimal_places=2, default=0, null=True, blank=True)
+    currency = models.CharField(max_length=10, default="USD")
+    reason = models.TextField(null=True, blank=True)
+    note = models.TextField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    loc_confirm = models.BooleanField(default=False, null=True, blank=True)
+    recurring = models.JSONField(null=True, blank=True)
+    coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    transaction_id = models.CharField(max_length=255, null=True, blank=True)
+    paysys = models.CharField(max_length=50, null=True, blank=True)
+    subtotal = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    employee_id = models.UUIDField(null=True, blank=True)
+    view_link = models.CharField(max_length=255, null=True, blank=True)
+    download_link = models.CharField(max_length=255, null=True, blank=True)
+    thanks_link = models.CharField(max_length=255, null=True, blank=True)
+    # Stripe bookkeeping: the PaymentIntent of the successful charge, and the attempt counter that feeds
+    # the idempotency key.
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True)
+    charge_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="invoice_number_unique_per_org"),
+            models.UniqueConstraint(fields=["organization", "number_seq"], name="invoice_seq_unique_per_org"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "id"], name="invoice_org_created"),
+            models.Index(fields=["organization", "status"], name="invoice_org_status"),
+            models.Index(fields=["organization", "user"], name="invoice_org_user"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def status_label(self) -> str:
+        return status_label(InvoiceStatus, self.status)
+
+
+class InvoiceItem(TenantModel):
+    """A line of an invoice: `total = quantity × amount − discount`."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    quantity = models.IntegerField(default=1)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    discount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    discount2 = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=18, decimal_places=2)
+    service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    options = models.JSONField(default=dict, null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+
+
+class Payment(TenantModel):
+    """One successful payment of an invoice (Stripe, simulated or manual). At most one per invoice."""
+
+    PROVIDERS = [("stripe", "Stripe"), ("simulated", "Simulated"), ("manual", "Manual")]
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=20, choices=PROVIDERS)
+    transaction_id = models.CharField(max_length=255, null=True, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=10)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["invoice"], name="one_payment_per_invoice")]
+
+
+class Subscription(TenantModel):
+    """Created by mark_paid for a recurring invoice; not exposed by the API, but blocks deleting the client."""
+
+    user = models.ForeignKey("serviceengine.User", on_delete=models.PROTECT, related_name="subscriptions")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions")
+    status = models.SmallIntegerField(default=1)
+    r_period_l = models.IntegerField(null=True, blank=True)
+    r_period_t = models.CharField(max_length=1, null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "id"]

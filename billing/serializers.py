@@ -1,0 +1,1 @@
+"""billing: serializers (filled in by the resource issue)."""

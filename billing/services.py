@@ -1,0 +1,1 @@
+"""billing: services (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""billing: views (filled in by the resource issue)."""

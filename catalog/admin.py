@@ -1,0 +1,1 @@
+"""catalog: admin (filled in by the resource issue)."""

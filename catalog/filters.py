@@ -1,0 +1,1 @@
+"""catalog: filters (filled in by the resource issue)."""

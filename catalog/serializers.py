@@ -1,0 +1,1 @@
+"""catalog: serializers (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""catalog: services (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""catalog: views (filled in by the resource issue)."""

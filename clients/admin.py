@@ -1,0 +1,1 @@
+"""clients: admin (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""clients: filters (filled in by the resource issue)."""

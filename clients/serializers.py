@@ -1,0 +1,1 @@
+"""clients: serializers (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""clients: services (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""clients: views (filled in by the resource issue)."""

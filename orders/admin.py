@@ -1,0 +1,1 @@
+"""orders: admin (filled in by the resource issue)."""

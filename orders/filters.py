@@ -1,0 +1,1 @@
+"""orders: filters (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""orders: serializers (filled in by the resource issue)."""

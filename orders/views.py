@@ -1,0 +1,1 @@
+"""orders: views (filled in by the resource issue)."""

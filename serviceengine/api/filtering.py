@@ -1,0 +1,227 @@
+"""`filters[field][$op]=value` filtering and `sort=field:dir` sorting for list endpoints (contract §8.1).
+
+A viewset declares what it offers:
+
+    filter_fields = {"id": "uuid", "status": "int", "user_id": ("user_id", "uuid"), "created_at": "datetime"}
+    sort_fields = {"id": "id", "email": "email", "created_at": "created_at"}
+
+Each filter field is `api_name: kind` or `api_name: (orm_path, kind)`, kind one of `uuid str int decimal datetime
+bool`. From that list a django-filter `FilterSet` is built (once per viewset) with one filter per field and
+operator; its form converts values, and a value that does not convert answers 400 keyed by the query parameter.
+Unknown fields and operators are ignored; filters restrict rows and total alike.
+"""
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import django_filters
+from django import forms
+from django.db.models import F
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+
+from . import messages as msg
+from .fields import parse_bool_input, parse_datetime_input, parse_int_input
+
+OPERATORS = ("$eq", "$lt", "$gt", "$in")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_NULL = object()
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _convert(kind: str, raw: str):
+    if kind == "str":
+        if "\x00" in raw:
+            raise _Invalid
+        return raw
+    if kind == "uuid":
+        try:
+            return uuid.UUID(raw.strip())
+        except ValueError:
+            raise _Invalid from None
+    if kind == "int":
+        value, error = parse_int_input(raw)
+        if error or not INT64_MIN <= value <= INT64_MAX:
+            raise _Invalid
+        return value
+    if kind == "decimal":
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            raise _Invalid from None
+        if not value.is_finite() or abs(value) >= Decimal("1e17"):
+            raise _Invalid
+        return value
+    if kind == "datetime":
+        value = parse_datetime_input(raw)
+        if value is None:
+            raise _Invalid
+        return value
+    if kind == "bool":
+        value, error = parse_bool_input(raw)
+        if error:
+            raise _Invalid
+        return value
+    raise ValueError(f"unknown filter kind {kind!r}")
+
+
+class _ManyValuesWidget(forms.Widget):
+    """Reads every value of a repeated query parameter (`filters[id][$in][]=a&filters[id][$in][]=b`)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name + "[]") + data.getlist(name)
+        return values or None
+
+
+class ContractValueField(forms.Field):
+    """Converts a filter value to the field's type; `null` is IS NULL for `$eq` only."""
+
+    default_error_messages = {"invalid": msg.FILTER_INVALID}
+
+    def __init__(self, *, kind: str, op: str, **kwargs):
+        self.kind = kind
+        self.op = op
+        kwargs.setdefault("required", False)
+        if op == "$in":
+            kwargs.setdefault("widget", _ManyValuesWidget)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, "", []):
+            return None
+        try:
+            if self.op == "$in":
+                return [_convert(self.kind, item) for item in value]
+            if self.op == "$eq" and value == "null":
+                return _NULL
+            return _convert(self.kind, value)
+        except _Invalid:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ContractFilter(django_filters.Filter):
+    field_class = ContractValueField
+
+    def __init__(self, *, kind: str, op: str, **kwargs):
+        self.op = op
+        super().__init__(kind=kind, op=op, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        path = self.field_name
+        if value is _NULL:
+            return qs.filter(**{f"{path}__isnull": True})
+        lookup = {"$eq": "exact", "$lt": "lt", "$gt": "gt", "$in": "in"}[self.op]
+        return qs.filter(**{f"{path}__{lookup}": value})
+
+
+def filter_param(field: str, op: str) -> str:
+    return f"filters[{field}][{op}]"
+
+
+def normalize_filter_fields(filter_fields: dict) -> dict[str, tuple[str, str]]:
+    return {
+        name: (spec if isinstance(spec, tuple) else (name, spec)) for name, spec in (filter_fields or {}).items()
+    }
+
+
+def build_filterset(model, filter_fields: dict) -> type[django_filters.FilterSet]:
+    """A FilterSet class with one filter per declared field and operator."""
+    declared = {}
+    for name, (path, kind) in normalize_filter_fields(filter_fields).items():
+        for op in OPERATORS:
+            declared[filter_param(name, op)] = ContractFilter(field_name=path, kind=kind, op=op)
+    meta = type("Meta", (), {"model": model, "fields": []})
+    return type(f"{model.__name__}ContractFilterSet", (django_filters.FilterSet,), {**declared, "Meta": meta})
+
+
+class ContractFilterBackend(BaseFilterBackend):
+    """Applies the viewset's `filter_fields` through a generated django-filter FilterSet."""
+
+    _cache: dict = {}
+
+    def get_filterset_class(self, view):
+        key = type(view)
+        if key not in self._cache:
+            self._cache[key] = build_filterset(view.model, getattr(view, "filter_fields", {}))
+        return self._cache[key]
+
+    def filter_queryset(self, request, queryset, view):
+        if not getattr(view, "filter_fields", None):
+            return queryset
+        filterset = self.get_filterset_class(view)(data=request.query_params, queryset=queryset, request=request)
+        if not filterset.is_valid():
+            # The error key is the query parameter as sent (contract §7.1): `$in` takes a trailing `[]`.
+            raise ValidationError(
+                {(key + "[]" if key.endswith("[$in]") else key): [msg.FILTER_INVALID] for key in filterset.errors}
+            )
+        return filterset.qs
+
+    def get_schema_operation_parameters(self, view):
+        types = {
+            "uuid": {"type": "string", "format": "uuid"},
+            "str": {"type": "string"},
+            "int": {"type": "integer"},
+            "decimal": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+            "datetime": {"type": "string", "format": "date-time"},
+            "bool": {"type": "boolean"},
+        }
+        params = []
+        for name, (_path, kind) in normalize_filter_fields(getattr(view, "filter_fields", {})).items():
+            for op in ("$eq", "$lt", "$gt"):
+                params.append(
+                    {
+                        "name": filter_param(name, op),
+                        "in": "query",
+                        "required": False,
+                        "description": f"`{name}` {op[1:]}" + (" (`null` means IS NULL)" if op == "$eq" else ""),
+                        "schema": types[kind],
+                    }
+                )
+            params.append(
+                {
+                    "name": filter_param(name, "$in") + "[]",
+                    "in": "query",
+                    "required": False,
+                    "description": f"`{name}` is one of the values (repeat the parameter)",
+                    "schema": {"type": "array", "items": types[kind]},
+                    "style": "form",
+                    "explode": True,
+                }
+            )
+        return params
+
+
+class ContractSortBackend(BaseFilterBackend):
+    """`sort=field:asc|desc` against the viewset's `sort_fields`; unknown fields fall back to `created_at`,
+    anything but exactly `asc` is descending, ties go to `id` ascending, and nulls sort as in PostgreSQL."""
+
+    default_field = "created_at"
+
+    def filter_queryset(self, request, queryset, view):
+        sort_fields = getattr(view, "sort_fields", None)
+        if not sort_fields:
+            return queryset
+        raw = request.query_params.get("sort", "")
+        name, sep, direction = raw.partition(":")
+        path = sort_fields.get(name) or sort_fields.get(self.default_field, self.default_field)
+        ascending = bool(sep) and direction == "asc"
+        order = F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_first=True)
+        return queryset.order_by(order, "id")
+
+    def get_schema_operation_parameters(self, view):
+        sort_fields = getattr(view, "sort_fields", None)
+        if not sort_fields:
+            return []
+        return [
+            {
+                "name": "sort",
+                "in": "query",
+                "required": False,
+                "description": "`field:asc` or `field:desc`; fields: " + ", ".join(f"`{f}`" for f in sort_fields),
+                "schema": {"type": "string", "default": "created_at:desc"},
+            }
+        ]

@@ -1,0 +1,140 @@
+"""`OrgViewSet`: the base of every resource viewset.
+
+- The queryset comes only from `model.objects.for_org(request.organization)`; subclasses may not define
+  `queryset` or `get_queryset` (a `TypeError` at import time), they refine it in `scope_queryset()`.
+- Bodies are parsed by `body()` with the contract's rules (README §2, §7.1), never by DRF's parsers, and
+  validated by `validated()` before the path id is looked up (README §6: schema errors beat 404).
+- A path id that is not a UUID, unknown, of another organization or soft-deleted is one and the same 404.
+"""
+import json
+
+from rest_framework import status as http_status
+from rest_framework import viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from serviceengine.services import parse_uuid
+
+from . import messages as msg
+from .filtering import ContractFilterBackend, ContractSortBackend
+from .pagination import EnvelopePagination
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def parse_json_body(request):
+    """The request body as JSON per the contract: JSON when the Content-Type is JSON or absent; an empty body,
+    another content type or malformed JSON is a 400 keyed `root`. Oversized bodies raise RequestDataTooBig (413)."""
+    raw = request._request.body
+    if not raw.strip():
+        raise ValidationError({"root": [msg.FIELD_REQUIRED]})
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type and not is_json_media_type(content_type):
+        raise ValidationError({"root": [msg.OBJECT_TYPE]})
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ValidationError({"root": [msg.JSON_DECODE]}) from None
+
+
+class OrgViewSet(viewsets.GenericViewSet):
+    """Tenant-scoped viewset. Subclasses set `model`, `serializer_class` (the read shape), `select`/`prefetch`,
+    `filter_fields`/`sort_fields` for lists, and implement their write actions by calling services."""
+
+    model = None
+    select: tuple = ()  # FK/O2O joins the read serializer needs
+    prefetch: tuple = ()  # collections (Prefetch objects when filtered)
+    filter_fields: dict = {}
+    sort_fields: dict = {}
+    filter_backends = [ContractFilterBackend, ContractSortBackend]
+    pagination_class = EnvelopePagination
+    lookup_value_regex = "[^/]+"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if {"queryset", "get_queryset"} & cls.__dict__.keys():
+            raise TypeError(f"{cls.__name__}: refine the queryset with scope_queryset(), never queryset/get_queryset")
+
+    @property
+    def organization(self):
+        return self.request.organization
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular's schema pass has no organization
+            return self.model.objects.none()
+        qs = self.model.objects.for_org(self.request.organization)
+        qs = self.scope_queryset(qs)
+        if self.select:
+            qs = qs.select_related(*self.select)
+        if self.prefetch:
+            qs = qs.prefetch_related(*self.prefetch)
+        return qs
+
+    def scope_queryset(self, qs):
+        return qs
+
+    def get_object(self):
+        pk = parse_uuid(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+        if pk is None:
+            raise NotFound(msg.NOT_FOUND)
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise NotFound(msg.NOT_FOUND)
+        return obj
+
+    def body(self):
+        return parse_json_body(self.request)
+
+    def validated(self, serializer_class, **context) -> dict:
+        """Parse and validate the body with `serializer_class`; raises the 400 envelope listing every error."""
+        serializer = serializer_class(data=self.body(), context={"request": self.request, "view": self, **context})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def read(self, instance, serializer_class=None):
+        return (serializer_class or self.get_serializer_class())(instance, context=self.get_serializer_context()).data
+
+    def respond(self, instance, status=http_status.HTTP_200_OK, serializer_class=None):
+        """Re-read the written row through the scoped queryset (so the response has the same shape and query
+        plan as a retrieve) and render it."""
+        fresh = self.get_queryset().get(pk=instance.pk)
+        return Response(self.read(fresh, serializer_class), status=status)
+
+    def list_response(self, request):
+        errors = {}
+        try:
+            self.paginator.parse_params(request)
+        except ValidationError as exc:
+            errors.update(exc.detail)
+        try:
+            queryset = self.filter_queryset(self.get_queryset())
+        except ValidationError as exc:
+            errors.update(exc.detail)
+        if errors:
+            raise ValidationError(errors)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def no_content(self):
+        return Response(status=http_status.HTTP_204_NO_CONTENT)
+
+
+class ListMixin:
+    """`GET /api/<resource>`: filters, sort and the list envelope."""
+
+    def list(self, request, *args, **kwargs):
+        return self.list_response(request)
+
+
+class RetrieveMixin:
+    """`GET /api/<resource>/{id}`."""
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.read(self.get_object()))

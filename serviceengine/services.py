@@ -1,0 +1,117 @@
+"""Core services: organizations, team members and tokens (used by the commands and the admin), and the
+reference helpers every app uses to resolve ids sent in bodies within one organization."""
+import re
+import uuid
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .errors import DomainError
+from .models import ApiToken, Organization, Role, User
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """A UUID from its canonical 8-4-4-4-12 form (any case), or None for anything else (contract §5)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        return None
+    return uuid.UUID(value)
+
+
+def dedupe(values: Iterable) -> list:
+    """Values in first-seen order without repeats (contract defect 11: duplicates are collapsed)."""
+    seen, out = set(), []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def find_in_org(queryset, raw_id):
+    """The row of an org-scoped queryset with this id, or None when the id is malformed or not there."""
+    pk = parse_uuid(raw_id)
+    if pk is None:
+        return None
+    return queryset.filter(pk=pk).first()
+
+
+def team_members_by_ids(organization, raw_ids: list) -> tuple[list[User], object | None]:
+    """Resolve employee ids with the dashboard_access rule (contract §10.2) in one query.
+
+    Returns `(members in first-seen order, None)`, or `([], first_bad_id)` where `first_bad_id` is the first
+    value (as sent) that is not a UUID, not a user of the organization, or not a team member.
+    """
+    ids = dedupe(raw_ids)
+    parsed = {raw: parse_uuid(raw) for raw in ids}
+    found = {
+        u.pk: u
+        for u in User.objects.for_org(organization)
+        .team_members()
+        .filter(pk__in=[p for p in parsed.values() if p is not None])
+    }
+    members = []
+    for raw in ids:
+        member = found.get(parsed[raw])
+        if member is None:
+            return [], raw
+        members.append(member)
+    return members, None
+
+
+@transaction.atomic
+def organization_create(*, slug: str, name: str) -> Organization:
+    """Create an organization. Raises DomainError(400) when the slug is malformed or taken."""
+    org = Organization(slug=slug, name=name)
+    try:
+        org.full_clean()
+    except ValidationError as exc:
+        first = next(iter(exc.message_dict.items()))
+        raise DomainError(400, detail=f"{first[0]}: {first[1][0]}") from None
+    org.save()
+    return org
+
+
+def staff_role() -> Role:
+    """The role given to team members created without one: the oldest role with dashboard access."""
+    role = Role.objects.filter(dashboard_access__gt=0).order_by("-dashboard_access", "created_at", "id").first()
+    if role is None:
+        raise DomainError(500, detail="No role with dashboard access is configured")
+    return role
+
+
+@transaction.atomic
+def team_member_create(*, organization, email: str, name_f: str, name_l: str, role: Role | None = None) -> User:
+    """Create a team member (a user whose role has `dashboard_access > 0`). Raises DomainError(400) when the
+    email is taken in the organization or the role has no dashboard access."""
+    email = email.strip().lower()
+    role = role or staff_role()
+    if role.dashboard_access <= 0:
+        raise DomainError(400, detail=f"Role {role.name} has no dashboard access")
+    if User.objects.for_org(organization).filter(email=email).exists():
+        raise DomainError(400, detail="The email has already been taken.")
+    return User.all_objects.create(
+        organization=organization, email=email, name_f=name_f.strip(), name_l=name_l.strip(), role=role
+    )
+
+
+@transaction.atomic
+def api_token_create(*, organization, user: User | None = None, name: str = "API token", expires_at=None, raw=None):
+    """Issue a token for a team member of the organization; returns `(token, raw value)`.
+
+    Without a user, the organization's oldest team member is used, and an "API" team member is created when
+    the organization has none yet, so that `create_org` followed by `create_api_token` is enough to start.
+    """
+    if user is None:
+        user = User.objects.for_org(organization).team_members().order_by("created_at", "id").first()
+        if user is None:
+            user = team_member_create(
+                organization=organization, email=f"api@{organization.slug}.example.com", name_f="API", name_l="User"
+            )
+    elif user.organization_id != organization.id or not user.role.dashboard_access > 0:
+        raise DomainError(400, detail="Tokens are issued for team members of the organization")
+    return ApiToken.issue(organization=organization, user=user, name=name, expires_at=expires_at, raw=raw)

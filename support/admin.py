@@ -1,0 +1,1 @@
+"""support: admin (filled in by the resource issue)."""

@@ -1,0 +1,1 @@
+"""support: filters (filled in by the resource issue)."""

@@ -1,0 +1,82 @@
+"""Support tickets and their messages (contract tickets.md)."""
+from django.db import models
+
+from orders.models import status_label
+from serviceengine.base import SoftDeleteMixin, TenantModel
+
+
+class TicketStatus(models.IntegerChoices):
+    OPEN = 1, "Open"
+    PENDING = 2, "Pending"
+    CLOSED = 3, "Closed"
+
+
+class Ticket(SoftDeleteMixin, TenantModel):
+    """A support ticket of a user (normally a client), optionally about one of its orders."""
+
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey("serviceengine.User", on_delete=models.PROTECT, related_name="tickets")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    status = models.SmallIntegerField(choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    source = models.CharField(max_length=50, default="API")
+    note = models.TextField(null=True, blank=True)
+    form_data = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    date_closed = models.DateTimeField(null=True, blank=True)
+    employees = models.ManyToManyField(
+        "serviceengine.User", through="TicketEmployee", related_name="assigned_tickets", blank=True
+    )
+    tags = models.ManyToManyField("orders.Tag", through="TicketTag", related_name="tickets", blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "id"], name="ticket_org_created"),
+            models.Index(fields=["organization", "status"], name="ticket_org_status"),
+            models.Index(fields=["organization", "user"], name="ticket_org_user"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def status_label(self) -> str:
+        return status_label(TicketStatus, self.status)
+
+
+class TicketEmployee(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="employee_links")
+    user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_employee_unique")]
+
+
+class TicketTag(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey("orders.Tag", on_delete=models.CASCADE, related_name="ticket_links")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="ticket_tag_unique")]
+
+
+class TicketMessage(TenantModel):
+    """A message on a ticket; `last_message_at` of the ticket follows the newest one."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    user = models.ForeignKey(
+        "serviceengine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_messages"
+    )
+    message = models.TextField()
+    staff_only = models.BooleanField(default=False)
+    files = models.JSONField(default=list, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_message_created")]
+
+    def __str__(self):
+        return self.message[:50]

@@ -1,0 +1,1 @@
+"""support: serializers (filled in by the resource issue)."""

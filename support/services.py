@@ -1,0 +1,1 @@
+"""support: services (filled in by the resource issue)."""

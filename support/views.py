@@ -1,0 +1,1 @@
+"""support: views (filled in by the resource issue)."""
