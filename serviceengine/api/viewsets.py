@@ -95,7 +95,9 @@ class OrgViewSet(viewsets.GenericViewSet):
     def validated(self, serializer_class, **context) -> dict:
         """Parse and validate the body with `serializer_class`; raises the 400 envelope listing every error."""
         serializer = serializer_class(data=self.body(), context={"request": self.request, "view": self, **context})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # `_errors`, not `.errors`: a top-level list (body not an object) is valid here and becomes `root`.
+            raise ValidationError(serializer._errors)
         return serializer.validated_data
 
     def read(self, instance, serializer_class=None):
