@@ -1,0 +1,86 @@
+"""The tenant-scoped admin: a staff account sees and creates only its organization's rows (STYLE §9)."""
+import pytest
+from django.contrib.auth import get_user_model
+
+from serviceengine.models import ApiToken, StaffProfile, User, hash_token
+from tests import factories
+from tests.helpers import count_queries
+
+
+def staff_client(client, organization, username="staff"):
+    account = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
+    StaffProfile.objects.create(user=account, organization=organization)
+    client.force_login(account)
+    return client
+
+
+@pytest.fixture
+def people(org, other_org):
+    return {
+        "mine": factories.make_team_member(org, email="mine@acme.example.com"),
+        "theirs": factories.make_team_member(other_org, email="theirs@globex.example.com"),
+    }
+
+
+def test_staff_changelist_shows_only_its_organization(client, org, people):
+    page = staff_client(client, org).get("/admin/serviceengine/teammember/").content.decode()
+    assert "mine@acme.example.com" in page
+    assert "theirs@globex.example.com" not in page
+
+
+def test_staff_cannot_open_another_organizations_row(client, org, people):
+    response = staff_client(client, org).get(f"/admin/serviceengine/teammember/{people['theirs'].pk}/change/")
+    assert response.status_code == 302  # the admin's "doesn't exist" redirect
+    response = staff_client(client, org, "staff2").post(
+        f"/admin/serviceengine/teammember/{people['theirs'].pk}/delete/", {"post": "yes"}
+    )
+    assert User.all_objects.filter(pk=people["theirs"].pk).exists()
+
+
+def test_staff_autocomplete_is_scoped(client, org, people):
+    response = staff_client(client, org).get(
+        "/admin/autocomplete/",
+        {"app_label": "serviceengine", "model_name": "apitoken", "field_name": "user", "term": ""},
+    )
+    assert response.status_code == 200
+    ids = {row["id"] for row in response.json()["results"]}
+    assert str(people["mine"].pk) in ids and str(people["theirs"].pk) not in ids
+
+
+def test_staff_creates_rows_in_its_organization_and_cannot_pick_foreign_choices(client, org, people):
+    admin_client = staff_client(client, org)
+    response = admin_client.post(
+        "/admin/serviceengine/apitoken/add/", {"user": str(people["theirs"].pk), "name": "Stolen"}
+    )
+    assert response.status_code == 200  # form redisplayed with an error
+    assert not ApiToken.all_objects.exists()
+    response = admin_client.post("/admin/serviceengine/apitoken/add/", {"user": str(people["mine"].pk), "name": "Mine"}, follow=True)
+    token = ApiToken.all_objects.get()
+    assert token.organization == org
+    raw = next(m.message.rsplit(" ", 1)[-1] for m in response.context["messages"])
+    assert hash_token(raw) == token.token_hash
+
+
+def test_staff_without_profile_sees_nothing(client, org, people):
+    account = get_user_model().objects.create_user(username="loose", password="pw", is_staff=True)
+    client.force_login(account)
+    assert client.get("/admin/serviceengine/teammember/").status_code == 403
+
+
+def test_superuser_sees_every_organization_and_can_filter(client, org, other_org, people):
+    account = get_user_model().objects.create_superuser(username="root", password="pw", email="root@example.com")
+    client.force_login(account)
+    page = client.get("/admin/serviceengine/teammember/").content.decode()
+    assert "mine@acme.example.com" in page and "theirs@globex.example.com" in page
+    filtered = client.get(f"/admin/serviceengine/teammember/?organization__id__exact={org.pk}").content.decode()
+    assert "theirs@globex.example.com" not in filtered
+
+
+def test_changelist_query_count_does_not_grow_with_rows(client, org):
+    admin_client = staff_client(client, org)
+    factories.make_team_member(org)
+    _r, few = count_queries(lambda: admin_client.get("/admin/serviceengine/teammember/"))
+    for _ in range(20):
+        factories.make_team_member(org)
+    _r, many = count_queries(lambda: admin_client.get("/admin/serviceengine/teammember/"))
+    assert len(few) == len(many)

@@ -1,0 +1,81 @@
+"""GET /api/health and GET /api (contract §12), and database-outage answers."""
+from datetime import datetime
+
+import json
+
+import pytest
+from django.db import OperationalError
+from django.test import RequestFactory
+
+from serviceengine.middleware import DatabaseUnavailableMiddleware
+from tests.helpers import assert_detail
+
+
+def test_health_reports_healthy(anon, db):
+    response = anon.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"status", "version", "timestamp"}
+    assert body["status"] == "healthy" and body["version"] == "1.0.0"
+    assert body["timestamp"].endswith("+00:00")
+    datetime.fromisoformat(body["timestamp"])
+
+
+def test_health_is_503_when_the_database_is_unreachable(anon, db, monkeypatch):
+    from django.db import connection
+
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", broken_cursor)
+        response = anon.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy" and body["version"] == "1.0.0" and body["timestamp"].endswith("+00:00")
+
+
+def test_index_lists_the_endpoints(anon, db):
+    assert anon.get("/api").json() == {
+        "name": "Service Engine X API",
+        "version": "1.0.0",
+        "endpoints": {
+            "health": "/api/health",
+            "clients": "/api/clients",
+            "services": "/api/services",
+            "orders": "/api/orders",
+            "proposals": "/api/proposals",
+            "invoices": "/api/invoices",
+            "tickets": "/api/tickets",
+        },
+    }
+
+
+@pytest.mark.urls("tests.core.probe")
+def test_authenticated_route_is_503_json_when_the_database_fails(api, monkeypatch):
+    from serviceengine.api import authentication
+
+    class Broken:
+        def select_related(self, *args):
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(authentication.ApiToken, "all_objects", Broken())
+    response = api.get("/api/probes")
+    assert_detail(response, 503, "Service temporarily unavailable.")
+    assert "closed the connection" not in response.content.decode()
+
+
+def test_outage_outside_drf_is_503_json():
+    request = RequestFactory().get("/api/clients")
+    response = DatabaseUnavailableMiddleware(lambda r: None).process_exception(request, OperationalError("down"))
+    assert response.status_code == 503
+    assert json.loads(response.content) == {"detail": "Service temporarily unavailable."}
+
+
+def test_unexpected_error_outside_drf_is_500_json_for_api_paths():
+    request = RequestFactory().get("/api/clients")
+    response = DatabaseUnavailableMiddleware(lambda r: None).process_exception(request, RuntimeError("x"))
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "Internal Server Error"}
+    admin_request = RequestFactory().get("/admin/")
+    assert DatabaseUnavailableMiddleware(lambda r: None).process_exception(admin_request, RuntimeError("x")) is None
