@@ -44,23 +44,23 @@ def team_members_by_ids(organization, raw_ids: list) -> tuple[list[User], object
     """Resolve employee ids with the dashboard_access rule (contract §10.2) in one query.
 
     Returns `(members in first-seen order, None)`, or `([], first_bad_id)` where `first_bad_id` is the first
-    value (as sent) that is not a UUID, not a user of the organization, or not a team member.
+    value (as sent) that is not a UUID, not a user of the organization, or not a team member. Duplicates are
+    collapsed by UUID, so the same id in two spellings (case) is one assignment.
     """
-    ids = dedupe(raw_ids)
-    parsed = {raw: parse_uuid(raw) for raw in ids}
+    parsed = [(raw, parse_uuid(raw)) for raw in raw_ids]
     found = {
         u.pk: u
         for u in User.objects.for_org(organization)
         .team_members()
-        .filter(pk__in=[p for p in parsed.values() if p is not None])
+        .filter(pk__in=[pk for _raw, pk in parsed if pk is not None])
     }
     members = []
-    for raw in ids:
-        member = found.get(parsed[raw])
+    for raw, pk in parsed:
+        member = found.get(pk)
         if member is None:
             return [], raw
         members.append(member)
-    return members, None
+    return dedupe(members), None
 
 
 @transaction.atomic

@@ -132,6 +132,17 @@ def parse_bool_input(data) -> tuple[bool | None, str | None]:
     return None, msg.BOOL_TYPE
 
 
+def contains_null_character(value) -> bool:
+    """True when a NUL character hides anywhere in a JSON value (PostgreSQL cannot store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(contains_null_character(k) or contains_null_character(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_null_character(v) for v in value)
+    return False
+
+
 class ContractFieldMixin:
     """Uniform handling of absent and null values, and the contract's `Field required` message."""
 
@@ -297,6 +308,8 @@ class ObjectField(ContractFieldMixin, serializers.DictField):
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
             self.reject(msg.DICT_TYPE)
+        if contains_null_character(data):
+            self.reject(msg.NULL_CHARACTERS)
         return dict(data)
 
     def to_representation(self, value):

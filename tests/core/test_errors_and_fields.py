@@ -187,6 +187,11 @@ def test_free_object_field(api):
     assert_envelope(post(api, {**OK, "extra": [1]}), 400, {"extra": ["Input should be a valid dictionary"]})
 
 
+def test_null_characters_anywhere_in_a_free_object_are_rejected(api):
+    for extra in ({"a": "x\x00"}, {"k\x00": 1}, {"a": [{"b": "\x00"}]}):
+        assert_envelope(post(api, {**OK, "extra": extra}), 400, {"extra": ["String should not contain null characters"]})
+
+
 def test_list_errors_are_keyed_by_index(api):
     assert_envelope(post(api, {**OK, "tags": "x"}), 400, {"tags": ["Input should be a valid list"]})
     assert_envelope(

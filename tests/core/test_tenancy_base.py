@@ -76,3 +76,28 @@ def test_missing_client_role_is_a_configuration_error(db):
     with pytest.raises(DomainError) as exc:
         Role.objects.client_role()
     assert exc.value.status == 500 and exc.value.detail == "Client role not configured"
+
+
+def test_employee_ids_resolve_in_one_query_and_collapse_case_variants(org, other_org):
+    from serviceengine.services import team_members_by_ids
+    from tests.helpers import count_queries
+
+    member = factories.make_team_member(org)
+    (members, bad), queries = count_queries(
+        lambda: team_members_by_ids(org, [str(member.pk), str(member.pk).upper(), str(member.pk)])
+    )
+    assert members == [member] and bad is None and len(queries) == 1
+
+
+@pytest.mark.parametrize("kind", ["client", "foreign", "malformed", "unknown"])
+def test_employee_ids_report_the_first_bad_value_as_sent(org, other_org, kind):
+    from serviceengine.services import team_members_by_ids
+
+    member = factories.make_team_member(org)
+    bad = {
+        "client": lambda: str(factories.make_client(org).pk),
+        "foreign": lambda: str(factories.make_team_member(other_org).pk),
+        "malformed": lambda: "not-a-uuid",
+        "unknown": lambda: "00000000-0000-0000-0000-000000000001",
+    }[kind]()
+    assert team_members_by_ids(org, [str(member.pk), bad, "also-bad"]) == ([], bad)
