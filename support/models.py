@@ -44,8 +44,21 @@ class Ticket(SoftDeleteMixin, TenantModel):
     def status_label(self) -> str:
         return status_label(TicketStatus, self.status)
 
+    def date_closed_after(self, new_status: int, *, at):
+        """The `date_closed` that goes with moving from the current status to `new_status` at `at`: entering
+        Closed stamps it, leaving Closed clears it, anything else keeps it (tickets.md, PUT status rules)."""
+        was_closed = self.status == TicketStatus.CLOSED
+        is_closed = new_status == TicketStatus.CLOSED
+        if is_closed and not was_closed:
+            return at
+        if was_closed and not is_closed:
+            return None
+        return self.date_closed
+
 
 class TicketEmployee(models.Model):
+    """Junction ticket ↔ team member; its id keeps assignment order."""
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="employee_links")
     user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
 
@@ -55,6 +68,8 @@ class TicketEmployee(models.Model):
 
 
 class TicketTag(models.Model):
+    """Junction ticket ↔ tag; its id keeps assignment order."""
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tag_links")
     tag = models.ForeignKey("orders.Tag", on_delete=models.CASCADE, related_name="ticket_links")
 
