@@ -3,32 +3,10 @@ viewset selected or prefetched (`employee_list`, `tag_list`, `message_list`)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from serviceengine.api import messages as msg
 from serviceengine.api.fields import IntField, ListOf, MoneyOutField, ObjectField, StrField, UTCDateTimeField
 from serviceengine.api.serializers import ContractSerializer, FullAddressSerializer, RoleSerializer
 
 from .models import TicketStatus
-
-
-def _has_null_character(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_null_character(v) for v in value)
-    return False
-
-
-class _MetadataField(ObjectField):
-    """The free metadata object, stored as sent. PostgreSQL's jsonb cannot hold `\\u0000`, so a string with a
-    null character anywhere inside is a 400 like in every string field, never a database error."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if _has_null_character(value):
-            self.reject(msg.NULL_CHARACTERS)
-        return value
 
 
 class TicketCreateSerializer(ContractSerializer):
@@ -41,7 +19,7 @@ class TicketCreateSerializer(ContractSerializer):
     employees = ListOf(StrField(), required=False, source="employee_ids")
     tags = ListOf(StrField(min_length=1, max_length=255), required=False, source="tag_names")
     note = StrField(required=False)
-    metadata = _MetadataField(required=False)
+    metadata = ObjectField(required=False)
 
 
 class TicketUpdateSerializer(ContractSerializer):
@@ -53,7 +31,7 @@ class TicketUpdateSerializer(ContractSerializer):
     employees = ListOf(StrField(), required=False, source="employee_ids")
     tags = ListOf(StrField(min_length=1, max_length=255), required=False, source="tag_names")
     note = StrField(required=False)
-    metadata = _MetadataField(required=False)
+    metadata = ObjectField(required=False)
 
 
 class TicketEmployeeSerializer(ContractSerializer):

@@ -10,7 +10,7 @@ from orders.models import Order, Tag
 from orders.services import tags_find_or_create
 from serviceengine.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import dedupe, find_in_org, team_members_by_ids
+from serviceengine.services import find_in_org, team_members_by_ids
 
 from .models import Ticket, TicketEmployee, TicketMessage, TicketStatus, TicketTag
 
@@ -49,8 +49,7 @@ def _resolve_employees(organization, raw_ids: list) -> list[User]:
     members, bad = team_members_by_ids(organization, raw_ids)
     if bad is not None:
         raise DomainError(422, field="employees", message=EMPLOYEE_MISSING)
-    # The core collapses repeats of the same string only; one id in two letter cases is one employee too.
-    return dedupe(members)
+    return members
 
 
 def set_ticket_employees(ticket: Ticket, employees: list[User]) -> None:
