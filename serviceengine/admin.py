@@ -45,7 +45,9 @@ class TenantScopedMixin:
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)  # the default manager (all_objects): soft-deleted rows included
-        if request.user.is_superuser:
+        if request.user.is_superuser or not issubclass(self.model, TenantModel):
+            # Junction rows (order employees, ticket tags…) carry no organization: they are only reached as
+            # inlines of their tenant-scoped parent, whose formset narrows them to that parent.
             return qs
         org = staff_organization(request)
         return qs.filter(organization=org) if org else qs.none()

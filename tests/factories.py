@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from serviceengine.models import Address, ApiToken, Organization, Role, User
+from serviceengine.roles import ensure_default_roles
 
 _seq = itertools.count(1)
 
@@ -14,6 +15,8 @@ def n() -> int:
 
 
 def make_org(**over) -> Organization:
+    # Transactional tests flush the tables, migration-seeded roles included: put them back first.
+    ensure_default_roles(Role)
     i = n()
     fields = {"slug": f"org-{i}", "name": f"Org {i}"}
     fields.update(over)

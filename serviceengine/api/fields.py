@@ -202,7 +202,8 @@ class StrField(ContractFieldMixin, serializers.CharField):
         self.pattern_message = pattern_message
         kwargs.setdefault("allow_blank", True)
         super().__init__(trim_whitespace=False, min_length=min_length, max_length=max_length, **kwargs)
-        self._strip_builtin_validators()
+        # DRF's length validators stay (the OpenAPI schema reads minLength/maxLength from them), but they never
+        # fire: to_internal_value applies the same bounds first, with the contract's wording.
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
