@@ -1,1 +1,2 @@
-"""catalog: filters (filled in by the resource issue)."""
+"""Service list filters are declared on `ServiceViewSet.filter_fields`; the core backend
+(`serviceengine.api.filtering`) builds the django-filter FilterSet from them, so no FilterSet lives here."""

@@ -1,1 +1,79 @@
-"""clients: views (filled in by the resource issue)."""
+"""`/api/clients` (contract clients.md): list, create, retrieve, update and hard delete of the organization's
+clients. Team members' ids answer 404 here, and without a client role every endpoint answers 500."""
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+
+from serviceengine.api.serializers import ErrorDetailSerializer
+from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
+
+from . import services
+from .models import Client
+from .serializers import ClientSerializer, ClientUpdateSerializer, ClientWriteSerializer
+
+
+@extend_schema(tags=["clients"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List clients", description="The organization's clients, filtered, sorted and paginated."
+    ),
+    retrieve=extend_schema(summary="Retrieve a client", description="A client with its address, role and `spent`."),
+    create=extend_schema(
+        summary="Create a client", description="400 `email` when another user of the organization has it."
+    ),
+    update=extend_schema(
+        summary="Update a client",
+        description="Partial update: only the fields sent (and not null) change; `address` replaces the six lines.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a client",
+        description="Hard delete; 409 while the client has orders, invoices, tickets or subscriptions.",
+    ),
+)
+class ClientViewSet(ListMixin, RetrieveMixin, OrgViewSet):
+    """Clients are users whose role has `dashboard_access = 0` (`Client.objects`); `spent` is an annotation.
+
+    The client role is checked after the body and query are validated and before the path id (contract §6):
+    one query on every endpoint.
+    """
+
+    # queries: list = token 1 + client role 1 + count 1 + page 1 (role, address joined; spent subquery) = 4
+    #          retrieve = token 1 + client role 1 + row 1 = 3
+    model = Client
+    serializer_class = ClientSerializer
+    select = ("role", "address")
+    filter_fields = {"id": "uuid", "email": "str", "status": "int", "balance": "decimal", "created_at": "datetime"}
+    sort_fields = {
+        "id": "id", "email": "email", "name_f": "name_f", "name_l": "name_l", "status": "status",
+        "balance": "balance", "created_at": "created_at",
+    }
+
+    def scope_queryset(self, qs):
+        return qs.annotate(spent_total=services.paid_invoices_total())
+
+    def paginate_queryset(self, queryset):
+        services.client_role()  # after page/limit/filters were validated (list_response), before any row
+        return super().paginate_queryset(queryset)
+
+    def retrieve(self, request, *args, **kwargs):
+        services.client_role()
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    def create(self, request, *args, **kwargs):
+        data = dict(self.validated(ClientWriteSerializer))
+        status_id = data.pop("status_id", None)
+        client = services.client_create(organization=self.organization, status=status_id, **data)
+        return self.respond(client, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ClientUpdateSerializer, responses={200: ClientSerializer})
+    def update(self, request, *args, **kwargs):
+        changes = self.validated(ClientUpdateSerializer)
+        services.client_role()
+        client = services.client_update(client=self.get_object(), changes=changes)
+        return self.respond(client)
+
+    @extend_schema(request=None, responses={204: None, 409: ErrorDetailSerializer})
+    def destroy(self, request, *args, **kwargs):
+        services.client_role()
+        services.client_delete(client=self.get_object())
+        return self.no_content()
