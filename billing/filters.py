@@ -1,1 +1,33 @@
-"""billing: filters (filled in by the resource issue)."""
+"""List filters and sorts of the billing endpoints (README §8.1), read by the core filter and sort backends."""
+
+# filters[field][$op]: api name → kind, or (ORM path, kind).
+PROPOSAL_FILTER_FIELDS = {"id": "uuid", "status": "int", "client_email": "str", "created_at": "datetime"}
+PROPOSAL_SORT_FIELDS = {
+    "id": "id",
+    "client_email": "client_email",
+    "status": "status",
+    "total": "total",
+    "created_at": "created_at",
+    "sent_at": "sent_at",
+    "signed_at": "signed_at",
+}
+
+INVOICE_FILTER_FIELDS = {
+    "id": "uuid",
+    "status": "int",
+    "user_id": ("user_id", "uuid"),
+    "created_at": "datetime",
+    "date_due": "datetime",
+}
+INVOICE_SORT_FIELDS = {
+    "id": "id",
+    # By the numeric sequence: `INV-100000` sorts after `INV-99999`, which the string order would not do.
+    "number": "number_seq",
+    "status": "status",
+    "user_id": "user_id",
+    "subtotal": "subtotal",
+    "total": "total",
+    "created_at": "created_at",
+    "date_due": "date_due",
+    "date_paid": "date_paid",
+}

@@ -1,1 +1,609 @@
-"""billing: services (filled in by the resource issue)."""
+"""Billing workflows (contract proposals.md, invoices.md): create, send and sign proposals; create, update, delete,
+charge and mark invoices paid. Signing a proposal and paying an invoice open orders through
+`orders.services.order_create` (billing depends on orders, never the reverse).
+
+Every function is keyword-only, raises `DomainError`, and locks the row it changes (`select_for_update`) so that
+concurrent requests sign a proposal once and pay an invoice once (contract §11).
+"""
+import ipaddress
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from catalog.models import Service
+from clients.services import client_create, user_by_email
+from orders.models import Order, OrderStatus, status_label
+from orders.services import order_create
+from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
+from serviceengine.errors import DomainError
+from serviceengine.models import User
+from serviceengine.services import dedupe, find_in_org, parse_uuid
+
+from . import stripe_gateway
+from .models import (
+    Coupon, Invoice, InvoiceItem, InvoiceStatus, Payment, Proposal, ProposalItem, ProposalStatus, Subscription,
+)
+
+ZERO = Decimal("0.00")
+INVOICE_DUE_AFTER = timedelta(days=14)
+INVOICE_NUMBER_ATTEMPTS = 20
+VALID_INVOICE_STATUSES = frozenset(InvoiceStatus.values)
+# PUT /api/invoices/{id} (README §10.12); keeping the same status is always allowed.
+INVOICE_TRANSITIONS = {
+    InvoiceStatus.DRAFT: {InvoiceStatus.UNPAID, InvoiceStatus.CANCELLED},
+    InvoiceStatus.UNPAID: {InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED},
+    InvoiceStatus.PAID: {InvoiceStatus.REFUNDED},
+    InvoiceStatus.REFUNDED: set(),
+    InvoiceStatus.CANCELLED: {InvoiceStatus.DRAFT, InvoiceStatus.UNPAID},
+    InvoiceStatus.PARTIALLY_PAID: {InvoiceStatus.PAID, InvoiceStatus.REFUNDED, InvoiceStatus.CANCELLED},
+}
+UNPAYABLE_STATUSES = (InvoiceStatus.REFUNDED, InvoiceStatus.CANCELLED)
+# The only user_data keys copied onto a client created by invoice-by-email (contract defect 27).
+USER_DATA_KEYS = ("company", "phone", "tax_id", "note", "optin", "stripe_id", "custom_fields")
+
+CLIENT_NOT_FOUND = "The specified client does not exist."
+COUPON_NOT_FOUND = "The specified coupon does not exist."
+SERVICE_NOT_FOUND = "The specified service does not exist."
+STATUS_INVALID = "The selected status is invalid."
+
+
+class ChargeDeclined(DomainError):
+    """The processor declined the charge (400 on `payment_method_id`). Raised after the attempt counter was saved,
+    so that the next charge uses a new idempotency key: a caller inside a transaction should commit it."""
+
+    def __init__(self, message: str):
+        super().__init__(400, field="payment_method_id", message=message)
+
+
+# --- shared helpers -----------------------------------------------------------------------------------------
+
+
+def ordered_ids(count: int) -> list[uuid.UUID]:
+    """Fresh ids in ascending order. Children created in one statement share `created_at`, and lists order them by
+    `(created_at, id)`: ascending ids keep them in the order they were sent."""
+    return sorted(uuid.uuid4() for _ in range(count))
+
+
+def check_money_bound(value: Decimal, *, field: str, message: str) -> Decimal:
+    """Decision: money columns are DECIMAL(18, 2). Inputs are bounded (±999,999,999.99, quantities 32-bit) but their
+    products and sums are not, so every computed amount (item total, subtotal, total) is checked before it is
+    written, and one that does not fit answers a 400 envelope on the field that produced it — never a database
+    error. Checked after the contract's own rules, just before the write."""
+    if abs(value) > MONEY_COLUMN_MAX:
+        raise DomainError(400, field=field, message=message)
+    return value
+
+
+def lock(model, obj, *, related=()):
+    """Re-read `obj` with its row locked (live rows only), joining `related` without locking them."""
+    qs = model.objects.select_for_update(of=("self",)).filter(pk=obj.pk, organization_id=obj.organization_id)
+    if related:
+        qs = qs.select_related(*related)
+    row = qs.first()
+    if row is None:  # deleted by a concurrent request since the caller loaded it
+        raise DomainError(404, detail="Not Found")
+    return row
+
+
+def client_find_or_create(*, organization, email: str, name_f: str = "", name_l: str = "", **fields) -> User:
+    """The organization's user with this email (any role, lower-cased), or a new client (contract §10.10).
+
+    Safe under concurrency: when another request creates the same email first, our insert is refused (inside a
+    savepoint) and its row is used. Raises DomainError(500) when no client role exists."""
+    user = user_by_email(organization=organization, email=email)
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return client_create(organization=organization, email=email, name_f=name_f, name_l=name_l, **fields)
+    except (IntegrityError, DomainError) as exc:
+        # client_create reports a taken email (its own check, or the constraint under a race) as a 400 on `email`.
+        if isinstance(exc, DomainError) and exc.field != "email":
+            raise
+        user = user_by_email(organization=organization, email=email)
+        if user is None:
+            raise
+        return user
+
+
+# --- proposals ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    organization,
+    client_email: str,
+    client_name_f: str,
+    client_name_l: str,
+    items: list[dict],
+    client_company: str | None = None,
+    notes: str | None = None,
+) -> Proposal:
+    """Create a Draft proposal with its items; `total` = Σ quantity × price in Decimal.
+
+    Raises DomainError(422, `items`) naming the first item (in order) whose `service_id` is not a live service of
+    the organization (a malformed id included), and DomainError(400) when the total does not fit its column."""
+    raw_ids = [item["service_id"] for item in items]
+    parsed = {raw: parse_uuid(raw) for raw in dedupe(raw_ids)}
+    found = Service.objects.for_org(organization).in_bulk([pk for pk in parsed.values() if pk is not None])
+    for raw in raw_ids:
+        if parsed[raw] not in found:
+            raise DomainError(422, field="items", message=f"Service with ID {raw} does not exist.")
+    total = sum((item["quantity"] * item["price"] for item in items), ZERO)
+    check_money_bound(total, field="items", message="The proposal total is too large.")
+    now = timezone.now()
+    proposal = Proposal.all_objects.create(
+        organization=organization,
+        client_email=client_email.strip().lower(),
+        client_name_f=client_name_f,
+        client_name_l=client_name_l,
+        client_company=client_company,
+        status=ProposalStatus.DRAFT,
+        total=total,
+        notes=notes,
+        created_at=now,
+    )
+    ProposalItem.all_objects.bulk_create(
+        ProposalItem(
+            id=pk,
+            organization=organization,
+            proposal=proposal,
+            service=found[parsed[item["service_id"]]],
+            quantity=item["quantity"],
+            price=item["price"],
+            created_at=now,
+        )
+        for pk, item in zip(ordered_ids(len(items)), items, strict=True)
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_send(*, proposal: Proposal) -> Proposal:
+    """Draft → Sent, stamping `sent_at` and `updated_at` with one instant. No e-mail is sent.
+    Raises DomainError(400, "Cannot send proposal with status {label}") from any other status."""
+    proposal = lock(Proposal, proposal)
+    if proposal.status != ProposalStatus.DRAFT:
+        raise DomainError(400, detail=f"Cannot send proposal with status {proposal.status_label}")
+    now = timezone.now()
+    Proposal.all_objects.filter(pk=proposal.pk).update(status=ProposalStatus.SENT, sent_at=now, updated_at=now)
+    proposal.status, proposal.sent_at, proposal.updated_at = ProposalStatus.SENT, now, now
+    return proposal
+
+
+@transaction.atomic
+def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
+    """Sent → Signed, all or nothing: find or create the client by email, open the order described in
+    proposals.md, link it as `converted_order` and stamp the proposal.
+
+    The proposal row is locked and its status re-checked after the lock, so concurrent signs produce one order:
+    the second one waits, then sees Signed. Raises DomainError(400, "Cannot sign proposal with status {label}"),
+    and DomainError(500, "Client role not configured") when a client must be created but no client role exists."""
+    proposal = lock(Proposal, proposal, related=("organization",))
+    if proposal.status != ProposalStatus.SENT:
+        raise DomainError(400, detail=f"Cannot sign proposal with status {proposal.status_label}")
+    organization = proposal.organization
+    # all_objects: a service soft-deleted since the proposal was made still names the order.
+    items = list(
+        ProposalItem.all_objects.filter(proposal=proposal).select_related("service").order_by("created_at", "id")
+    )
+    user = client_find_or_create(
+        organization=organization,
+        email=proposal.client_email,
+        name_f=proposal.client_name_f,
+        name_l=proposal.client_name_l,
+        company=proposal.client_company,
+    )
+    first_service = items[0].service if items else None
+    now = timezone.now()
+    order = order_create(
+        organization=organization,
+        user=user,
+        service=first_service,
+        service_name=first_service.name if first_service else "Proposal",
+        price=proposal.total,
+        currency=(first_service.currency if first_service else "") or "USD",
+        quantity=1,
+        status=OrderStatus.UNPAID,
+        note=f"Created from proposal. {proposal.notes or ''}".strip(),
+        metadata={
+            "proposal_id": str(proposal.pk),
+            "proposal_items": [
+                {
+                    "service_id": str(item.service_id),
+                    "service_name": item.service.name,
+                    "quantity": item.quantity,
+                    "price": format_money(item.price),
+                }
+                for item in items
+            ],
+        },
+        created_at=now,
+    )
+    Proposal.all_objects.filter(pk=proposal.pk).update(
+        status=ProposalStatus.SIGNED, signed_at=now, updated_at=now, converted_order=order
+    )
+    proposal.status, proposal.signed_at, proposal.updated_at = ProposalStatus.SIGNED, now, now
+    proposal.converted_order = order
+    return proposal, order
+
+
+# --- invoices: create and update ----------------------------------------------------------------------------
+
+
+def billing_snapshot(user: User | None) -> dict | None:
+    """The 11-key billing address taken at creation (invoices.md): address lines from the client's address, names
+    and company from the client row; None when the client has no address."""
+    if user is None or user.address_id is None:
+        return None
+    address = user.address
+    return {
+        "line_1": address.line_1,
+        "line_2": address.line_2,
+        "city": address.city,
+        "state": address.state,
+        "postcode": address.postcode,
+        "country": address.country,
+        "name_f": user.name_f,
+        "name_l": user.name_l,
+        "company_name": user.company,
+        "company_vat": None,
+        "tax_id": None,
+    }
+
+
+def _find_user(organization, raw_id) -> User:
+    user = find_in_org(User.objects.for_org(organization).select_related("address"), raw_id)
+    if user is None:
+        raise DomainError(422, field="user_id", message=CLIENT_NOT_FOUND)
+    return user
+
+
+def _find_coupon(organization, raw_id) -> Coupon:
+    coupon = find_in_org(Coupon.objects.for_org(organization), raw_id)
+    if coupon is None:
+        raise DomainError(422, field="coupon_id", message=COUPON_NOT_FOUND)
+    return coupon
+
+
+def _item_services(organization, items: list[dict]) -> dict:
+    """{raw service_id: Service} for the items that name one, in one query. Raises DomainError(422) on
+    `items.N.service_id` for the first item whose service is not a live service of the organization."""
+    parsed = {item["service_id"]: parse_uuid(item["service_id"]) for item in items if item.get("service_id") is not None}
+    found = Service.objects.for_org(organization).in_bulk([pk for pk in parsed.values() if pk is not None])
+    for index, item in enumerate(items):
+        raw = item.get("service_id")
+        if raw is not None and parsed[raw] not in found:
+            raise DomainError(422, field=f"items.{index}.service_id", message=SERVICE_NOT_FOUND)
+    return {raw: found[pk] for raw, pk in parsed.items()}
+
+
+def _price_items(items: list[dict]) -> tuple[list[Decimal], Decimal]:
+    """Item totals (`quantity × amount − discount`) and their sum, in Decimal, each bounded to its column."""
+    totals = []
+    for index, item in enumerate(items):
+        line = item["quantity"] * item["amount"] - item.get("discount", ZERO)
+        totals.append(check_money_bound(line, field=f"items.{index}", message="The item total is too large."))
+    subtotal = sum(totals, ZERO)
+    check_money_bound(subtotal, field="items", message="The invoice total is too large.")
+    return totals, subtotal
+
+
+def _create_items(invoice: Invoice, items: list[dict], totals: list[Decimal], services: dict, now) -> None:
+    InvoiceItem.all_objects.bulk_create(
+        InvoiceItem(
+            id=pk,
+            organization_id=invoice.organization_id,
+            invoice=invoice,
+            name=item["name"],
+            description=item.get("description"),
+            quantity=item["quantity"],
+            amount=item["amount"],
+            discount=item.get("discount", ZERO),
+            discount2=ZERO,
+            total=total,
+            service=services.get(item.get("service_id")) if item.get("service_id") is not None else None,
+            options=item.get("options") if item.get("options") is not None else {},
+            created_at=now,
+        )
+        for pk, item, total in zip(ordered_ids(len(items)), items, totals, strict=True)
+    )
+
+
+def tax_labels(tax_type: int | None, tax: Decimal) -> tuple[str | None, Decimal]:
+    """`(tax_name, tax_percent)` for a tax type: "Tax" when given and non-zero; the tax amount as the percent only
+    for type 2 (percentage), else 0 (invoices.md)."""
+    name = "Tax" if tax_type else None
+    percent = tax if tax_type == 2 else ZERO
+    return name, percent
+
+
+def _insert_numbered(invoice: Invoice) -> Invoice:
+    """Insert with the organization's next number (README §10.9): one more than the highest sequence used,
+    soft-deleted invoices included. A concurrent insert of the same number fails on the unique constraint inside
+    a savepoint, and the number is recomputed (it then sees the committed competitor)."""
+    for _ in range(INVOICE_NUMBER_ATTEMPTS):
+        highest = Invoice.all_objects.filter(organization_id=invoice.organization_id).aggregate(m=Max("number_seq"))["m"]
+        invoice.number_seq = (highest or 0) + 1
+        invoice.number = f"{Invoice.NUMBER_PREFIX}{invoice.number_seq:05d}"
+        try:
+            with transaction.atomic():
+                invoice.save(force_insert=True)
+            return invoice
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate an invoice number")
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    organization,
+    items: list[dict],
+    user_id: str | None = None,
+    email: str | None = None,
+    status: int | None = InvoiceStatus.UNPAID,
+    tax: Decimal = ZERO,
+    tax_type: int | None = None,
+    recurring: dict | None = None,
+    coupon_id: str | None = None,
+    note: str | None = None,
+    user_data: dict | None = None,
+) -> Invoice:
+    """Create an invoice and its items, with checks in the contract's order (invoices.md): user_id/email present
+    (400), status valid (400), client resolved (422; by email a client is found or created — rolled back with the
+    rest when a later check fails), coupon (422), item services (422), then the money bounds (400)."""
+    if user_id is None and email is None:
+        raise DomainError(400, field="user_id", message="Either user_id or email is required.")
+    status = InvoiceStatus.UNPAID if status is None else status
+    if status not in VALID_INVOICE_STATUSES:
+        raise DomainError(400, field="status", message=STATUS_INVALID)
+    if user_id is not None:
+        user = _find_user(organization, user_id)
+    else:
+        data = user_data or {}
+        user = client_find_or_create(
+            organization=organization,
+            email=email,
+            name_f=data.get("name_f") or "",
+            name_l=data.get("name_l") or "",
+            **{key: data[key] for key in USER_DATA_KEYS if data.get(key) is not None},
+        )
+    coupon = _find_coupon(organization, coupon_id) if coupon_id is not None else None
+    services = _item_services(organization, items)
+    totals, subtotal = _price_items(items)
+    total = check_money_bound(subtotal + tax, field="tax", message="The invoice total is too large.")
+    tax_name, tax_percent = tax_labels(tax_type, tax)
+    now = timezone.now()
+    invoice = _insert_numbered(
+        Invoice(
+            organization=organization,
+            number_prefix=Invoice.NUMBER_PREFIX,
+            user=user,
+            billing_address=billing_snapshot(user),
+            status=status,
+            created_at=now,
+            date_due=now + INVOICE_DUE_AFTER,
+            credit=ZERO,
+            tax=tax,
+            tax_name=tax_name,
+            tax_percent=tax_percent,
+            currency="USD",
+            note=note,
+            loc_confirm=False,
+            recurring=recurring,
+            coupon=coupon,
+            subtotal=subtotal,
+            total=total,
+        )
+    )
+    _create_items(invoice, items, totals, services, now)
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice:
+    """Apply a PUT (invoices.md): `items` replaces every item; `changes` holds only the optional fields that were
+    sent (`user_id`, `status`, `tax`, `tax_type`, `recurring`, `coupon_id`, `note`; None means unchanged, except
+    `recurring`, where None clears). Checks in the contract's order: status valid, transition allowed (400),
+    user (422), coupon (422), item services (422), then money bounds (400). The billing address is not
+    re-snapshotted and `date_paid` is never touched."""
+    invoice = lock(Invoice, invoice)
+    status = changes.get("status")
+    if status is not None:
+        if status not in VALID_INVOICE_STATUSES:
+            raise DomainError(400, field="status", message=STATUS_INVALID)
+        if status != invoice.status and status not in INVOICE_TRANSITIONS.get(invoice.status, ()):
+            raise DomainError(
+                400,
+                field="status",
+                message=f"Cannot transition from {invoice.status_label} to {status_label(InvoiceStatus, status)}.",
+            )
+    user_id = changes.get("user_id")
+    if user_id is not None and parse_uuid(user_id) != invoice.user_id:
+        invoice.user = _find_user(invoice.organization_id, user_id)
+    coupon_id = changes.get("coupon_id")
+    if coupon_id is not None:
+        invoice.coupon = _find_coupon(invoice.organization_id, coupon_id)
+    services = _item_services(invoice.organization_id, items)
+    totals, subtotal = _price_items(items)
+    tax = changes["tax"] if changes.get("tax") is not None else (invoice.tax or ZERO)
+    total = check_money_bound(subtotal + tax, field="tax", message="The invoice total is too large.")
+
+    if status is not None:
+        invoice.status = status
+    invoice.tax = tax
+    if changes.get("tax_type") is not None:
+        invoice.tax_name, invoice.tax_percent = tax_labels(changes["tax_type"], tax)
+    if "recurring" in changes:
+        invoice.recurring = changes["recurring"]
+    if changes.get("note") is not None:
+        invoice.note = changes["note"]
+    invoice.subtotal, invoice.total = subtotal, total
+    invoice.save()
+    InvoiceItem.all_objects.filter(invoice=invoice).delete()
+    _create_items(invoice, items, totals, services, timezone.now())
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete(*, invoice: Invoice) -> None:
+    """Soft delete; orders created from the invoice are not touched."""
+    lock(Invoice, invoice).soft_delete()
+
+
+# --- invoices: payment --------------------------------------------------------------------------------------
+
+
+def charge_idempotency_key(invoice: Invoice, attempt: int) -> str:
+    """Stable for one attempt: a retry after an unknown outcome (network error, rolled-back write) replays the same
+    PaymentIntent instead of charging twice; a new attempt after a decline gets a new key."""
+    return f"sx-invoice-{invoice.pk}-charge-{attempt}"
+
+
+def peer_ip(value: str | None) -> str | None:
+    """The connection's peer address when it is an IP address (a unix-socket peer is not)."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _open_orders(invoice: Invoice, now) -> None:
+    """One Unpaid order per item with a service (invoices.md): quantity and unit amount of the item, the service's
+    current name (the item name when the service row is gone), linked both ways (`invoice_id`, `item.order`)."""
+    items = InvoiceItem.all_objects.filter(invoice=invoice, service__isnull=False).select_related("service")
+    for item in items.order_by("created_at", "id"):
+        order = order_create(
+            organization=invoice.organization,
+            user=invoice.user,
+            service=item.service,
+            service_name=item.service.name if item.service else item.name,
+            price=item.amount,
+            currency=invoice.currency,
+            quantity=item.quantity,
+            status=OrderStatus.UNPAID,
+            note=None,
+            metadata={},
+            invoice_id=invoice.pk,
+            created_at=now,
+        )
+        InvoiceItem.all_objects.filter(pk=item.pk).update(order=order, updated_at=now)
+
+
+def _mark_paid(invoice: Invoice, now, **fields) -> None:
+    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, date_paid=now, updated_at=now, **fields)
+    invoice.status, invoice.date_paid, invoice.updated_at = InvoiceStatus.PAID, now, now
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+
+
+def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str | None = None) -> Invoice:
+    """Charge the invoice through the configured gateway and record the payment (invoices.md, charge).
+
+    The invoice row stays locked from the status checks to the recorded payment, so concurrent charges produce
+    one payment: the others wait, then find it Paid. Refusals are 400 on `payment_method_id` (already paid, no
+    client, Refunded/Cancelled invoice, declined); 503 when payments are not configured or the processor is
+    unavailable. On success, in the same transaction: the Payment row, status Paid, `date_paid`,
+    `transaction_id`, paysys "Stripe", the caller's IP, and the orders of the items with a service.
+
+    Deliberately not one atomic block: a decline saves the spent attempt number (so a retry with another card
+    gets a fresh idempotency key) and then raises `ChargeDeclined`; any other failure writes nothing."""
+    with transaction.atomic():
+        invoice = lock(Invoice, invoice, related=("organization", "user"))
+        if invoice.status == InvoiceStatus.PAID:
+            raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
+        if invoice.user_id is None:
+            raise DomainError(400, field="payment_method_id", message="Invoice has no client assigned.")
+        if invoice.status in UNPAYABLE_STATUSES:
+            raise DomainError(400, field="payment_method_id", message=f"Cannot charge {invoice.status_label} invoice.")
+        if Payment.all_objects.filter(invoice=invoice).exists():  # one payment per invoice, whatever the status says
+            raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
+        gateway = stripe_gateway.get_gateway()
+        if gateway is None:
+            raise DomainError(503, detail="Payments are not configured.")
+        attempt = invoice.charge_attempts + 1
+        key = charge_idempotency_key(invoice, attempt)
+        try:
+            result = gateway.charge(
+                amount=invoice.total,
+                currency=invoice.currency,
+                payment_method_id=payment_method_id,
+                idempotency_key=key,
+                description=f"Invoice {invoice.number}",
+                metadata={"invoice_id": str(invoice.pk), "invoice_number": invoice.number},
+                customer=invoice.user.stripe_id,
+            )
+        except stripe_gateway.PaymentDeclined as exc:
+            Invoice.all_objects.filter(pk=invoice.pk).update(charge_attempts=attempt)
+            declined = exc
+        except stripe_gateway.PaymentUnavailable:
+            raise DomainError(503, detail="Payment provider unavailable.") from None
+        else:
+            now = timezone.now()
+            Payment.all_objects.create(
+                organization_id=invoice.organization_id,
+                invoice=invoice,
+                provider=result.provider,
+                transaction_id=result.transaction_id,
+                amount=invoice.total,
+                currency=invoice.currency,
+                idempotency_key=key if result.provider == "stripe" else None,
+                created_at=now,
+            )
+            _mark_paid(
+                invoice,
+                now,
+                transaction_id=result.transaction_id,
+                stripe_payment_intent_id=result.payment_intent_id,
+                paysys="Stripe",
+                ip_address=peer_ip(ip_address),
+                charge_attempts=attempt,
+            )
+            _open_orders(invoice, now)
+            return invoice
+    raise ChargeDeclined(declined.message)
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
+    """Record an offline payment (invoices.md, mark_paid). Already Paid → returned unchanged (nothing created
+    again); no client → DomainError(400, "Invoice has no client assigned."); Refunded/Cancelled →
+    DomainError(400, "Cannot mark {label} invoice as paid."). Otherwise, under the row lock: the Payment row,
+    status Paid, `date_paid`, paysys "Manual", the orders of the items with a service, and a Subscription when
+    the invoice is recurring."""
+    invoice = lock(Invoice, invoice, related=("organization", "user"))
+    if invoice.status == InvoiceStatus.PAID:
+        return invoice
+    if invoice.user_id is None:
+        raise DomainError(400, detail="Invoice has no client assigned.")
+    if invoice.status in UNPAYABLE_STATUSES:
+        raise DomainError(400, detail=f"Cannot mark {invoice.status_label} invoice as paid.")
+    now = timezone.now()
+    Payment.all_objects.create(
+        organization_id=invoice.organization_id,
+        invoice=invoice,
+        provider="manual",
+        amount=invoice.total,
+        currency=invoice.currency,
+        created_at=now,
+    )
+    _mark_paid(invoice, now, paysys="Manual")
+    _open_orders(invoice, now)
+    recurring = invoice.recurring if isinstance(invoice.recurring, dict) else None
+    if recurring:
+        Subscription.all_objects.create(
+            organization_id=invoice.organization_id,
+            user=invoice.user,
+            invoice=invoice,
+            status=1,
+            r_period_l=recurring.get("r_period_l"),
+            r_period_t=recurring.get("r_period_t"),
+            created_at=now,
+        )
+    return invoice
