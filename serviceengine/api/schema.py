@@ -49,12 +49,14 @@ class ContractAutoSchema(AutoSchema):
             return responses
         method = self.method.upper()
         is_detail = "{" in self.path
+        # Actions without a request body (send, sign, mark_paid, complete) never parse one: no 400/413/422 for it.
+        reads_body = method in ("POST", "PUT") and self.get_request_serializer() is not None
         envelope = self._get_response_for_code(ValidationErrorSerializer, "400")
         detail = self._get_response_for_code(ErrorDetailSerializer, "401")
         extra = {"401": detail}
-        if method in ("POST", "PUT") or (method == "GET" and not is_detail):
+        if reads_body or (method == "GET" and not is_detail):
             extra["400"] = envelope
-        if method in ("POST", "PUT"):
+        if reads_body:
             extra["422"] = self._get_response_for_code(ValidationErrorSerializer, "422")
             extra["413"] = self._get_response_for_code(ErrorDetailSerializer, "413")
         if is_detail:
