@@ -1,1 +1,87 @@
-"""orders: admin (filled in by the resource issue)."""
+"""Admin of orders (with their tasks, messages, employees and tags inline) and of tags; tenant-scoped through the
+core `TenantAdmin`. Soft-deleted orders are listed (filter "deleted") and can be restored."""
+from django.contrib import admin
+
+from serviceengine.admin import (
+    SoftDeleteAdminMixin,
+    TenantAdmin,
+    TenantInline,
+    TenantScopedMixin,
+    scoped_choices,
+    staff_organization,
+)
+from serviceengine.models import User
+
+from .models import Order, OrderEmployee, OrderMessage, OrderTag, OrderTask, Tag
+
+
+class OrderJunctionInline(TenantScopedMixin, admin.TabularInline):
+    """Junction rows (no organization column of their own): scoped through their order."""
+
+    extra = 0
+
+    def get_queryset(self, request):
+        # Skip TenantScopedMixin's `organization` filter: junctions inherit the organization from the order.
+        qs = super(TenantScopedMixin, self).get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        org = staff_organization(request)
+        return qs.filter(order__organization=org) if org else qs.none()
+
+
+class OrderEmployeeInline(OrderJunctionInline):
+    model = OrderEmployee
+    autocomplete_fields = ("user",)
+    verbose_name = "employee"
+    verbose_name_plural = "employees"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = scoped_choices(User, request).filter(role__dashboard_access__gt=0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OrderTagInline(OrderJunctionInline):
+    model = OrderTag
+    autocomplete_fields = ("tag",)
+    verbose_name = "tag"
+    verbose_name_plural = "tags"
+
+
+class OrderTaskInline(TenantInline, admin.TabularInline):
+    model = OrderTask
+    fields = ("name", "sort_order", "is_public", "for_client", "deadline", "due_at", "is_complete", "completed_at")
+    readonly_fields = ("completed_at",)
+
+
+class OrderMessageInline(TenantInline, admin.TabularInline):
+    model = OrderMessage
+    fields = ("user", "message", "is_public", "files", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Order)
+class OrderAdmin(SoftDeleteAdminMixin, TenantAdmin):
+    list_display = ("number", "user", "service_name", "status", "price", "currency", "created_at", "deleted_at")
+    list_select_related = ("user",)
+    list_filter = ("status",)
+    search_fields = ("number", "user__email")
+    autocomplete_fields = ("user",)
+    raw_id_fields = ("service",)
+    readonly_fields = ("last_message_at", "invoice_id", "created_at", "updated_at", "deleted_at")
+    inlines = (OrderEmployeeInline, OrderTagInline, OrderTaskInline, OrderMessageInline)
+    ordering = ("-created_at", "id")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("number")  # numbers never change after creation (contract §10.8)
+        return fields
+
+
+@admin.register(Tag)
+class TagAdmin(TenantAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    ordering = ("name", "id")

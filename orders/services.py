@@ -1,25 +1,56 @@
-"""Order workflows. `order_create` and `tags_find_or_create` are shared: billing opens orders when proposals
-are signed and invoices paid; support tags tickets."""
+"""Order workflows (contract orders.md). `order_create` and `tags_find_or_create` are shared: billing opens orders
+when proposals are signed and invoices paid; support tags tickets. The API's own entry points (`order_place`,
+`order_update`, the task and message functions) resolve the ids sent in bodies within the organization and raise
+DomainError with the contract's keys and messages, in the contract's order of checks."""
 import secrets
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import Service
 from serviceengine.errors import DomainError
-from serviceengine.services import dedupe
+from serviceengine.models import User
+from serviceengine.services import dedupe, find_in_org, parse_uuid, team_members_by_ids
 
-from .models import Order, OrderEmployee, OrderTag, Tag
+from .models import (
+    Order,
+    OrderEmployee,
+    OrderMessage,
+    OrderTag,
+    OrderTask,
+    Tag,
+    TaskEmployee,
+)
 
 NUMBER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 NUMBER_LENGTH = 8
 NUMBER_ATTEMPTS = 20
 NUMBER_TAKEN = "The order number has already been taken."
+USER_ID_NOT_UUID = "The user_id must be a valid UUID."
+CLIENT_MISSING = "The specified client does not exist."
+SERVICE_REQUIRED = "Either service_id or service must be provided."
+SERVICE_MISSING = "The specified service does not exist."
+EMPLOYEE_MISSING = "Employee with ID {id} does not exist."
+EMPLOYEE_IDS_NOT_UUIDS = "All employee_ids must be valid UUIDs."
+FOR_CLIENT_WITH_EMPLOYEES = "Cannot assign employees when for_client is true."
+DEADLINE_AND_DUE_AT = "Cannot specify both deadline and due_at."
 
 
 def order_number_generate() -> str:
     """8 characters drawn uniformly from A–Z and 0–9 (contract §10.8)."""
     return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+
+
+def metadata_from_items(items) -> dict:
+    """`[{title, value}, ...]` → `{title: value}` (contract §10.7): empty titles skipped, a repeated title keeps
+    the last value, a missing value is ``""``."""
+    out = {}
+    for item in items or ():
+        title = item.get("title")
+        if title:
+            out[title] = item.get("value") or ""
+    return out
 
 
 def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
@@ -32,21 +63,25 @@ def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
     found = {t.name: t for t in Tag.objects.for_org(organization).filter(name__in=names)}
     missing = [name for name in names if name not in found]
     if missing:
-        Tag.all_objects.bulk_create([Tag(organization=organization, name=name) for name in missing], ignore_conflicts=True)
+        # all_objects: the insert is stamped with the organization explicitly. Sorted, so that concurrent requests
+        # inserting overlapping names take their row locks in the same order (no deadlock).
+        Tag.all_objects.bulk_create(
+            [Tag(organization=organization, name=name) for name in sorted(missing)], ignore_conflicts=True
+        )
         found.update({t.name: t for t in Tag.objects.for_org(organization).filter(name__in=missing)})
     return [found[name] for name in names]
 
 
 def set_order_tags(order: Order, tags: list[Tag]) -> None:
-    """Replace the order's tags with exactly these, in this order."""
+    """Replace the order's tags with exactly these, in this order (duplicates collapsed)."""
     OrderTag.objects.filter(order=order).delete()
-    OrderTag.objects.bulk_create([OrderTag(order=order, tag=tag) for tag in tags])
+    OrderTag.objects.bulk_create([OrderTag(order=order, tag=tag) for tag in dedupe(tags)])
 
 
 def set_order_employees(order: Order, employees) -> None:
-    """Replace the order's employees with exactly these, in this order."""
+    """Replace the order's employees with exactly these, in this order (duplicates collapsed)."""
     OrderEmployee.objects.filter(order=order).delete()
-    OrderEmployee.objects.bulk_create([OrderEmployee(order=order, user=user) for user in employees])
+    OrderEmployee.objects.bulk_create([OrderEmployee(order=order, user=user) for user in dedupe(employees)])
 
 
 @transaction.atomic
@@ -79,7 +114,7 @@ def order_create(
         user=user,
         service=service,
         service_name=service_name,
-        price=price,
+        price=Decimal("0.00") if price is None else price,
         currency=currency or "USD",
         quantity=quantity,
         status=status,
@@ -93,10 +128,11 @@ def order_create(
         date_due=date_due,
     )
     if number is not None:
+        # all_objects: a soft-deleted order keeps its number (contract §10.8).
         if Order.all_objects.filter(organization=organization, number=number).exists():
             raise DomainError(400, field="number", message=NUMBER_TAKEN)
         order = _insert_order(fields, number)
-        if order is None:
+        if order is None:  # taken by a concurrent request between the check and the insert
             raise DomainError(400, field="number", message=NUMBER_TAKEN)
     else:
         order = None
@@ -106,6 +142,11 @@ def order_create(
                 break
         if order is None:  # 20 collisions in a 36^8 space: something else is wrong
             raise RuntimeError("could not generate a unique order number")
+    if created_at is None:
+        # Not backdated: one instant for both stamps, as the reference's single INSERT gave (contract example);
+        # auto_now cannot be told which value to use, hence the queryset update.
+        Order.all_objects.filter(pk=order.pk).update(updated_at=order.created_at)
+        order.updated_at = order.created_at
     if employees:
         set_order_employees(order, employees)
     if tag_names:
@@ -114,9 +155,274 @@ def order_create(
 
 
 def _insert_order(fields: dict, number: str) -> Order | None:
-    """Insert in a savepoint; None when the number is taken (by a concurrent request too)."""
+    """Insert in a savepoint; None when the number is taken (by a concurrent request too). Any other integrity
+    error is re-raised rather than mistaken for a collision."""
     try:
         with transaction.atomic():
             return Order.all_objects.create(number=number, **fields)
     except IntegrityError:
-        return None
+        # all_objects: soft-deleted orders hold their numbers too.
+        if Order.all_objects.filter(organization=fields["organization"], number=number).exists():
+            return None
+        raise
+
+
+def _order_employees(organization, raw_ids) -> list[User]:
+    """Team members for an order's `employees` (dashboard_access rule, one query); 422 on the first bad id."""
+    members, bad = team_members_by_ids(organization, list(raw_ids))
+    if bad is not None:
+        raise DomainError(422, field="employees", message=EMPLOYEE_MISSING.format(id=bad))
+    return members
+
+
+def _service_in_org(organization, raw_id) -> Service:
+    """A live service of the organization, or DomainError(422) on `service_id`."""
+    service = find_in_org(Service.objects.for_org(organization), raw_id)
+    if service is None:
+        raise DomainError(422, field="service_id", message=SERVICE_MISSING)
+    return service
+
+
+@transaction.atomic
+def order_place(
+    *,
+    organization,
+    user_id: str,
+    service_id: str | None = None,
+    service: str | None = None,
+    status: int | None = None,
+    employees: list[str] | None = None,
+    tags: list[str] | None = None,
+    note: str | None = None,
+    number: str | None = None,
+    metadata: list[dict] | None = None,
+    created_at=None,
+    date_started=None,
+    date_completed=None,
+    date_due=None,
+) -> Order:
+    """`POST /api/orders`: check the references in the contract's order (user_id format 400, client 422,
+    service presence 400, service 422, employees 422, number 400), snapshot the service (§10.11), then
+    `order_create`. Empty `service_id`/`service`/`number` strings are treated as absent by the serializer."""
+    client_pk = parse_uuid(user_id)
+    if client_pk is None:
+        raise DomainError(400, field="user_id", message=USER_ID_NOT_UUID)
+    # Any user of the organization may be the client, team members included (contract, defect 35).
+    client = User.objects.for_org(organization).filter(pk=client_pk).first()
+    if client is None:
+        raise DomainError(422, field="user_id", message=CLIENT_MISSING)
+    if not service_id and not service:
+        raise DomainError(400, field="service", message=SERVICE_REQUIRED)
+    linked = _service_in_org(organization, service_id) if service_id else None
+    members = _order_employees(organization, employees) if employees else []
+    if linked is not None:
+        service_name = service or linked.name
+        price = linked.price if linked.price is not None else Decimal("0.00")
+        currency = linked.currency or "USD"
+    else:
+        service_name, price, currency = service, Decimal("0.00"), "USD"
+    return order_create(
+        organization=organization,
+        user=client,
+        service=linked,
+        service_name=service_name,
+        price=price,
+        currency=currency,
+        status=status or 0,
+        number=number,
+        note=note,
+        metadata=metadata_from_items(metadata),
+        created_at=created_at,
+        date_started=date_started,
+        date_completed=date_completed,
+        date_due=date_due,
+        employees=members,
+        tag_names=tags or (),
+    )
+
+
+ORDER_UPDATABLE = ("status", "note", "date_started", "date_completed", "date_due")
+
+
+@transaction.atomic
+def order_update(*, order: Order, changes: dict) -> Order:
+    """`PUT /api/orders/{id}`: partial update of the keys present in `changes` (already validated; absent/null
+    keys are not in it). `service_id: ""` unlinks the service; changing the service never touches the
+    snapshot. `employees`/`tags` replace their sets. Raises DomainError(422) on `service_id`, then `employees`."""
+    order = Order.objects.for_org(order.organization_id).select_for_update().get(pk=order.pk)
+    organization = order.organization
+    update_fields = ["updated_at"]
+    if "service_id" in changes:
+        raw = changes["service_id"]
+        order.service = _service_in_org(organization, raw) if raw else None
+        update_fields.append("service")
+    members = _order_employees(organization, changes["employees"]) if "employees" in changes else None
+    if "service" in changes:
+        order.service_name = changes["service"]
+        update_fields.append("service_name")
+    if "metadata" in changes:
+        order.metadata = metadata_from_items(changes["metadata"])
+        update_fields.append("metadata")
+    for field in ORDER_UPDATABLE:
+        if field in changes:
+            setattr(order, field, changes[field])
+            update_fields.append(field)
+    order.save(update_fields=update_fields)
+    if members is not None:
+        set_order_employees(order, members)
+    if "tags" in changes:
+        set_order_tags(order, tags_find_or_create(organization=organization, names=changes["tags"]))
+    return order
+
+
+@transaction.atomic
+def order_delete(*, order: Order) -> None:
+    """Soft delete: the order, its tasks and messages become 404 everywhere; rows stay (contract §9)."""
+    Order.objects.for_org(order.organization_id).filter(pk=order.pk).soft_delete()
+
+
+def _task_employees(organization, raw_ids) -> list[User]:
+    """Team members for a task's `employee_ids`: first every element must be a UUID, then each must pass the
+    dashboard_access rule (contract checks 5 and 6); one query."""
+    raw_ids = list(raw_ids)
+    if any(parse_uuid(raw) is None for raw in raw_ids):
+        raise DomainError(422, field="employee_ids", message=EMPLOYEE_IDS_NOT_UUIDS)
+    members, bad = team_members_by_ids(organization, raw_ids)
+    if bad is not None:
+        raise DomainError(422, field="employee_ids", message=EMPLOYEE_MISSING.format(id=bad))
+    return members
+
+
+def _set_task_employees(task: OrderTask, members) -> None:
+    TaskEmployee.objects.filter(task=task).delete()
+    TaskEmployee.objects.bulk_create([TaskEmployee(task=task, user=user) for user in dedupe(members)])
+
+
+def _check_task_rules(*, for_client: bool, employee_ids, deadline, due_at) -> None:
+    if for_client and employee_ids:
+        raise DomainError(400, field="for_client", message=FOR_CLIENT_WITH_EMPLOYEES)
+    if deadline is not None and due_at is not None:
+        raise DomainError(400, field="deadline", message=DEADLINE_AND_DUE_AT)
+
+
+@transaction.atomic
+def order_task_create(
+    *,
+    order: Order,
+    name: str,
+    description: str | None = None,
+    employee_ids: list[str] | None = None,
+    sort_order: int | None = None,
+    is_public: bool = False,
+    for_client: bool = False,
+    deadline: int | None = None,
+    due_at=None,
+) -> OrderTask:
+    """Create a task of an order. Raises DomainError 400 `for_client` / `deadline`, then 422 `employee_ids`
+    (contract checks 3–6). The order itself is not modified."""
+    _check_task_rules(for_client=for_client, employee_ids=employee_ids, deadline=deadline, due_at=due_at)
+    members = _task_employees(order.organization_id, employee_ids) if employee_ids else []
+    task = OrderTask.all_objects.create(
+        organization_id=order.organization_id,
+        order=order,
+        name=name,
+        description=description,
+        sort_order=sort_order or 0,
+        is_public=is_public,
+        for_client=for_client,
+        deadline=deadline,
+        due_at=due_at,
+    )
+    if members:
+        _set_task_employees(task, members)
+    return task
+
+
+TASK_UPDATABLE = ("name", "description", "sort_order", "is_public", "for_client", "deadline", "due_at")
+
+
+@transaction.atomic
+def order_task_update(*, task: OrderTask, changes: dict) -> OrderTask:
+    """Partial update of a task. The rules look at the resulting values (sent, else current): for_client with
+    sent employees → 400, deadline and due_at both set → 400, then employee ids → 422. Sent `employee_ids`
+    replace the assignments."""
+    task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
+    _check_task_rules(
+        for_client=changes.get("for_client", task.for_client),
+        employee_ids=changes.get("employee_ids"),
+        deadline=changes.get("deadline", task.deadline),
+        due_at=changes.get("due_at", task.due_at),
+    )
+    members = _task_employees(task.organization_id, changes["employee_ids"]) if "employee_ids" in changes else None
+    update_fields = ["updated_at"]
+    for field in TASK_UPDATABLE:
+        if field in changes:
+            setattr(task, field, changes[field])
+            update_fields.append(field)
+    task.save(update_fields=update_fields)
+    if members is not None:
+        _set_task_employees(task, members)
+    return task
+
+
+@transaction.atomic
+def order_task_delete(*, task: OrderTask) -> None:
+    """Hard delete; the employee assignments go with it (cascade)."""
+    OrderTask.objects.for_org(task.organization_id).filter(pk=task.pk).delete()
+
+
+@transaction.atomic
+def order_task_complete(*, task: OrderTask, user: User) -> OrderTask:
+    """Mark complete by `user` now. Idempotent: an already complete task keeps its original stamps (defect 28)."""
+    task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
+    if not task.is_complete:
+        task.is_complete = True
+        task.completed_by = user
+        task.completed_at = timezone.now()
+        task.save(update_fields=["is_complete", "completed_by", "completed_at", "updated_at"])
+    return task
+
+
+@transaction.atomic
+def order_task_reopen(*, task: OrderTask) -> OrderTask:
+    """Mark incomplete: clears `completed_by`/`completed_at` (a no-op on an incomplete task)."""
+    task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
+    if task.is_complete or task.completed_by_id or task.completed_at:
+        task.is_complete = False
+        task.completed_by = None
+        task.completed_at = None
+        task.save(update_fields=["is_complete", "completed_by", "completed_at", "updated_at"])
+    return task
+
+
+@transaction.atomic
+def order_message_create(
+    *,
+    order: Order,
+    author: User,
+    message: str,
+    is_public: bool | None = None,
+    staff_only: bool | None = None,
+    files: list[str] | None = None,
+) -> OrderMessage:
+    """Post a message by `author` (the token's user). `is_public` defaults to true; `staff_only` is used only
+    when `is_public` is absent. The order's `last_message_at` becomes exactly the message's `created_at`,
+    without touching the order's `updated_at` (a queryset update skips auto_now)."""
+    if is_public is None:
+        is_public = True if staff_only is None else not staff_only
+    created = OrderMessage.all_objects.create(
+        organization_id=order.organization_id,
+        order=order,
+        user=author,
+        message=message,
+        is_public=is_public,
+        files=list(files or []),
+    )
+    Order.all_objects.filter(pk=order.pk).update(last_message_at=created.created_at)
+    return created
+
+
+@transaction.atomic
+def order_message_delete(*, message: OrderMessage) -> None:
+    """Hard delete; the order's `last_message_at` is not recalculated (contract §9)."""
+    OrderMessage.objects.for_org(message.organization_id).filter(pk=message.pk).delete()

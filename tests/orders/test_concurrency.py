@@ -1,0 +1,109 @@
+"""Real concurrency on PostgreSQL: orders created at the same moment get unique numbers (constraint + retry, even
+when every request draws the same number first) and share one row per new tag name. Skipped on SQLite."""
+import secrets
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+from rest_framework.test import APIClient
+
+from orders import services
+from orders.models import Order, OrderTag, Tag
+from tests import factories
+
+THREADS = 8
+# Skipped at collection on SQLite, so the transactional database setup never even runs there.
+# serialized_rollback: the flush between transactional tests would otherwise drop the roles seeded by migrations.
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real row locks and concurrency"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def run_in_threads(work):
+    """Run `work(i)` in THREADS threads released at the same instant; returns results (exceptions re-raised)."""
+    barrier = threading.Barrier(THREADS)
+    results, errors = [None] * THREADS, []
+
+    def target(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # reported to the main thread
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.fixture
+def setup():
+    org = factories.make_org()
+    owner = factories.make_team_member(org)
+    _token, raw = factories.make_token(org, owner)
+    client = factories.make_client(org)
+    return org, raw, client
+
+
+def post_order(raw, body):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api.post("/api/orders", data=body, format="json")
+
+
+def test_concurrent_api_orders_with_the_same_new_tags(setup):
+    org, raw, client = setup
+
+    def work(i):
+        tags = ["launch", "brand-new", f"own-{i}"] if i % 2 else ["brand-new", f"own-{i}", "launch"]
+        return post_order(raw, {"user_id": str(client.id), "service": "Rush", "tags": tags})
+
+    responses = run_in_threads(work)
+    assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
+    numbers = [r.json()["number"] for r in responses]
+    assert len(set(numbers)) == THREADS
+    assert Tag.all_objects.filter(organization=org, name="launch").count() == 1
+    assert Tag.all_objects.filter(organization=org, name="brand-new").count() == 1
+    assert OrderTag.objects.filter(tag__name="launch").count() == THREADS
+    for i, response in enumerate(responses):
+        assert set(response.json()["tags"]) == {"launch", "brand-new", f"own-{i}"}
+
+
+def test_concurrent_orders_drawing_the_same_number_are_retried(setup, monkeypatch):
+    org, raw, client = setup
+    local = threading.local()
+
+    def first_draw_collides():
+        if not getattr(local, "drawn", False):
+            local.drawn = True
+            return "RACE0001"
+        return "".join(secrets.choice(services.NUMBER_ALPHABET) for _ in range(services.NUMBER_LENGTH))
+
+    monkeypatch.setattr(services, "order_number_generate", first_draw_collides)
+    responses = run_in_threads(lambda i: post_order(raw, {"user_id": str(client.id), "service": "Rush"}))
+    assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
+    numbers = [r.json()["number"] for r in responses]
+    assert len(set(numbers)) == THREADS and numbers.count("RACE0001") == 1
+    assert Order.all_objects.filter(organization=org).count() == THREADS
+
+
+def test_concurrent_service_calls_share_one_tag(setup):
+    org, _raw, client = setup
+
+    def work(i):
+        order = services.order_create(organization=org, user=client, service_name="S", tag_names=["same", "other"])
+        return order.number
+
+    numbers = run_in_threads(work)
+    assert len(set(numbers)) == THREADS
+    assert sorted(Tag.all_objects.filter(organization=org).values_list("name", flat=True)) == ["other", "same"]
