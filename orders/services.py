@@ -122,11 +122,12 @@ def order_create(
         metadata=metadata or {},
         form_data={},
         invoice_id=invoice_id,
-        created_at=created_at or timezone.now(),
         date_started=date_started,
         date_completed=date_completed,
         date_due=date_due,
     )
+    if created_at is not None:  # backdated; otherwise created_at and updated_at are one instant (BaseModel)
+        fields["created_at"] = created_at
     if number is not None:
         # all_objects: a soft-deleted order keeps its number (contract §10.8).
         if Order.all_objects.filter(organization=organization, number=number).exists():
@@ -142,11 +143,6 @@ def order_create(
                 break
         if order is None:  # 20 collisions in a 36^8 space: something else is wrong
             raise RuntimeError("could not generate a unique order number")
-    if created_at is None:
-        # Not backdated: one instant for both stamps, as the reference's single INSERT gave (contract example);
-        # auto_now cannot be told which value to use, hence the queryset update.
-        Order.all_objects.filter(pk=order.pk).update(updated_at=order.created_at)
-        order.updated_at = order.created_at
     if employees:
         set_order_employees(order, employees)
     if tag_names:

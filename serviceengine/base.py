@@ -11,15 +11,36 @@ from django.db import models
 from django.utils import timezone
 
 
+class UpdatedAtField(models.DateTimeField):
+    """`auto_now`, except on insert when `created_at` was not given explicitly: then both stamps are the same
+    instant, as in the contract's examples (a backdated row gets `updated_at` = now)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["auto_now"] = True
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        if add and not getattr(model_instance, "_created_at_given", True) and model_instance.created_at is not None:
+            value = model_instance.created_at
+        else:
+            value = timezone.now()
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class BaseModel(models.Model):
     """UUID primary key plus timestamps. `created_at` has a default (not auto_now_add) so it can be backdated."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         abstract = True
+
+    def __init__(self, *args, **kwargs):
+        self._created_at_given = "created_at" in kwargs
+        super().__init__(*args, **kwargs)
 
 
 class OrgQuerySet(models.QuerySet):

@@ -82,7 +82,6 @@ def ticket_create(
     user = _resolve_user(organization, user_id)
     order = _resolve_order(organization, order_id) if order_id else None
     employees = _resolve_employees(organization, employee_ids) if employee_ids else []
-    now = timezone.now()
     ticket = Ticket.all_objects.create(
         organization=organization,
         user=user,
@@ -93,11 +92,7 @@ def ticket_create(
         metadata={} if metadata is None else metadata,
         form_data={},
         source="API",
-        created_at=now,
     )
-    # `updated_at` is auto_now and took its own clock reading; a new ticket shows one instant for both.
-    Ticket.all_objects.filter(pk=ticket.pk).update(updated_at=now)
-    ticket.updated_at = now
     if employees:
         set_ticket_employees(ticket, employees)
     if tag_names:

@@ -101,3 +101,21 @@ def test_employee_ids_report_the_first_bad_value_as_sent(org, other_org, kind):
         "unknown": lambda: "00000000-0000-0000-0000-000000000001",
     }[kind]()
     assert team_members_by_ids(org, [str(member.pk), bad, "also-bad"]) == ([], bad)
+
+
+def test_a_new_row_has_one_instant_for_created_and_updated(org):
+    address = factories.make_address(org)
+    assert address.updated_at == address.created_at
+    address.city = "Paris"
+    address.save()
+    assert address.updated_at > address.created_at
+
+
+def test_a_backdated_row_is_updated_now(org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    past = timezone.now() - timedelta(days=3)
+    address = Address.all_objects.create(organization=org, created_at=past)
+    assert address.created_at == past and address.updated_at > past + timedelta(days=2)
