@@ -15,8 +15,7 @@ from tests import factories
 from tests.billing.factories import item, make_invoice, make_proposal
 
 THREADS = 8
-# serialized_rollback: the flush between transactional tests would otherwise drop the roles seeded by migrations.
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

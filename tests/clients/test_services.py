@@ -73,8 +73,7 @@ def test_client_update_and_delete_directly(org):
 
 
 @pytest.mark.postgres_only
-# serialized_rollback: the flush between transactional tests would otherwise drop the roles seeded by migrations.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_with_one_email_make_one_client():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")

@@ -13,11 +13,10 @@ from tests import factories
 
 THREADS = 8
 # Skipped at collection on SQLite, so the transactional database setup never even runs there.
-# serialized_rollback: the flush between transactional tests would otherwise drop the roles seeded by migrations.
 pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real row locks and concurrency"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
