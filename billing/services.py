@@ -21,7 +21,7 @@ from orders.services import order_create
 from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
 from serviceengine.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import dedupe, find_in_org, parse_uuid
+from serviceengine.services import dedupe, parse_uuid, resolve_ref
 
 from . import stripe_gateway
 from .models import (
@@ -258,17 +258,13 @@ def billing_snapshot(user: User | None) -> dict | None:
 
 
 def _find_user(organization, raw_id) -> User:
-    user = find_in_org(User.objects.for_org(organization).select_related("address"), raw_id)
-    if user is None:
-        raise DomainError(422, field="user_id", message=CLIENT_NOT_FOUND)
-    return user
+    return resolve_ref(
+        User.objects.for_org(organization).select_related("address"), raw_id, field="user_id", message=CLIENT_NOT_FOUND
+    )
 
 
 def _find_coupon(organization, raw_id) -> Coupon:
-    coupon = find_in_org(Coupon.objects.for_org(organization), raw_id)
-    if coupon is None:
-        raise DomainError(422, field="coupon_id", message=COUPON_NOT_FOUND)
-    return coupon
+    return resolve_ref(Coupon.objects.for_org(organization), raw_id, field="coupon_id", message=COUPON_NOT_FOUND)
 
 
 def _item_services(organization, items: list[dict]) -> dict:

@@ -2,8 +2,7 @@
 with the folder and employee reference checks in the contract's order."""
 from django.db import transaction
 
-from serviceengine.errors import DomainError
-from serviceengine.services import dedupe, find_in_org, team_members_by_ids
+from serviceengine.services import resolve_ref, resolve_team_members
 
 from .models import Service, ServiceEmployee, ServiceFolder
 
@@ -21,20 +20,13 @@ SERVICE_FIELDS = (
 def folder_resolve(*, organization, raw_id) -> ServiceFolder:
     """The organization's folder with this id; DomainError(422) on `folder_id` when the id is malformed,
     unknown or another organization's."""
-    folder = find_in_org(ServiceFolder.objects.for_org(organization), raw_id)
-    if folder is None:
-        raise DomainError(422, field="folder_id", message=FOLDER_MISSING)
-    return folder
+    return resolve_ref(ServiceFolder.objects.for_org(organization), raw_id, field="folder_id", message=FOLDER_MISSING)
 
 
 def employees_resolve(*, organization, raw_ids: list) -> list:
     """Team members for these ids with the dashboard_access rule (contract §10.2), duplicates collapsed, in one
     query; DomainError(422) on `employees` naming the first bad id in the order sent."""
-    members, bad = team_members_by_ids(organization, raw_ids)
-    if bad is not None:
-        raise DomainError(422, field="employees", message=EMPLOYEE_MISSING.format(id=bad))
-    # The same id in two spellings (upper/lower case) resolves to one member twice: collapse again by row.
-    return dedupe(members)
+    return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING)
 
 
 def set_service_employees(service: Service, members) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from catalog.models import Service
 from serviceengine.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import dedupe, find_in_org, parse_uuid, team_members_by_ids
+from serviceengine.services import dedupe, parse_uuid, resolve_ref, resolve_team_members
 
 from .models import (
     Order,
@@ -165,18 +165,12 @@ def _insert_order(fields: dict, number: str) -> Order | None:
 
 def _order_employees(organization, raw_ids) -> list[User]:
     """Team members for an order's `employees` (dashboard_access rule, one query); 422 on the first bad id."""
-    members, bad = team_members_by_ids(organization, list(raw_ids))
-    if bad is not None:
-        raise DomainError(422, field="employees", message=EMPLOYEE_MISSING.format(id=bad))
-    return members
+    return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING)
 
 
 def _service_in_org(organization, raw_id) -> Service:
     """A live service of the organization, or DomainError(422) on `service_id`."""
-    service = find_in_org(Service.objects.for_org(organization), raw_id)
-    if service is None:
-        raise DomainError(422, field="service_id", message=SERVICE_MISSING)
-    return service
+    return resolve_ref(Service.objects.for_org(organization), raw_id, field="service_id", message=SERVICE_MISSING)
 
 
 @transaction.atomic
@@ -283,10 +277,7 @@ def _task_employees(organization, raw_ids) -> list[User]:
     raw_ids = list(raw_ids)
     if any(parse_uuid(raw) is None for raw in raw_ids):
         raise DomainError(422, field="employee_ids", message=EMPLOYEE_IDS_NOT_UUIDS)
-    members, bad = team_members_by_ids(organization, raw_ids)
-    if bad is not None:
-        raise DomainError(422, field="employee_ids", message=EMPLOYEE_MISSING.format(id=bad))
-    return members
+    return resolve_team_members(organization, raw_ids, field="employee_ids", message=EMPLOYEE_MISSING)
 
 
 def _set_task_employees(task: OrderTask, members) -> None:

@@ -40,6 +40,23 @@ def find_in_org(queryset, raw_id):
     return queryset.filter(pk=pk).first()
 
 
+def resolve_ref(queryset, raw_id, *, field: str, message: str):
+    """The row of an org-scoped queryset with this id, or DomainError(422) on `field` (contract §4: a malformed,
+    unknown or other organization's id in a body is one and the same validation error)."""
+    obj = find_in_org(queryset, raw_id)
+    if obj is None:
+        raise DomainError(422, field=field, message=message)
+    return obj
+
+
+def resolve_team_members(organization, raw_ids, *, field: str, message: str) -> list[User]:
+    """`team_members_by_ids`, or DomainError(422) on `field`; `{id}` in the message names the first bad id."""
+    members, bad = team_members_by_ids(organization, list(raw_ids))
+    if bad is not None:
+        raise DomainError(422, field=field, message=message.format(id=bad))
+    return members
+
+
 def team_members_by_ids(organization, raw_ids: list) -> tuple[list[User], object | None]:
     """Resolve employee ids with the dashboard_access rule (contract §10.2) in one query.
 

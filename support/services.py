@@ -10,7 +10,7 @@ from orders.models import Order, Tag
 from orders.services import tags_find_or_create
 from serviceengine.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import find_in_org, team_members_by_ids
+from serviceengine.services import resolve_ref, resolve_team_members
 
 from .models import Ticket, TicketEmployee, TicketMessage, TicketStatus, TicketTag
 
@@ -30,26 +30,17 @@ UNSET = _Unset()  # "not sent" in partial updates, distinct from None
 
 def _resolve_user(organization, raw_id) -> User:
     """Any user of the organization (client or team member, as the reference); a non-UUID is simply not found."""
-    user = find_in_org(User.objects.for_org(organization), raw_id)
-    if user is None:
-        raise DomainError(422, field="user_id", message=CLIENT_MISSING)
-    return user
+    return resolve_ref(User.objects.for_org(organization), raw_id, field="user_id", message=CLIENT_MISSING)
 
 
 def _resolve_order(organization, raw_id) -> Order:
     """A non-deleted order of the organization (`Order.objects` hides soft-deleted ones)."""
-    order = find_in_org(Order.objects.for_org(organization), raw_id)
-    if order is None:
-        raise DomainError(422, field="order_id", message=ORDER_MISSING)
-    return order
+    return resolve_ref(Order.objects.for_org(organization), raw_id, field="order_id", message=ORDER_MISSING)
 
 
 def _resolve_employees(organization, raw_ids: list) -> list[User]:
     """Team members by the dashboard_access rule, in one query; the message names no id (unlike orders)."""
-    members, bad = team_members_by_ids(organization, raw_ids)
-    if bad is not None:
-        raise DomainError(422, field="employees", message=EMPLOYEE_MISSING)
-    return members
+    return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING)
 
 
 def set_ticket_employees(ticket: Ticket, employees: list[User]) -> None:
