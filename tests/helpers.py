@@ -38,3 +38,50 @@ def assert_constant_queries(api, url, add_row, *, budget: int, extra_rows: int =
     assert len(one) == len(many), "query count grows with rows:\n" + "\n".join(many)
     assert len(many) <= budget, f"{len(many)} queries > budget {budget}:\n" + "\n".join(many)
     return len(many)
+
+
+def staff_browser(organization, username: str = "staff", *, superuser: bool = False):
+    """A logged-in admin browser: a staff account of `organization` (or a superuser when asked)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from serviceengine.models import StaffProfile
+
+    account = get_user_model().objects.create_user(
+        username=username, password="pw", is_staff=True, is_superuser=superuser
+    )
+    if organization is not None:
+        StaffProfile.objects.create(user=account, organization=organization)
+    browser = Client()
+    browser.force_login(account)
+    return browser
+
+
+def run_in_threads(work, count: int):
+    """Run `work(i)` in `count` threads released at the same instant (a barrier); return their results in
+    order, re-raising the first exception. Each thread closes its database connection when done."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def target(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results

@@ -1,35 +1,24 @@
 """Billing admin: tenant scoping, workflow actions through the services, filters, search, restore, query counts."""
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus, Proposal, ProposalStatus
 from orders.models import Order
-from serviceengine.models import StaffProfile
 from tests import factories
 from tests.billing.factories import item, make_coupon, make_invoice, make_proposal
-from tests.helpers import count_queries
-
-
-def staff_client(org, username):
-    user = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
-    StaffProfile.objects.create(user=user, organization=org)
-    browser = Client()
-    browser.force_login(user)
-    return browser
+from tests.helpers import count_queries, staff_browser
 
 
 @pytest.fixture
 def my_staff(org):
-    return staff_client(org, "mine")
+    return staff_browser(org, "mine")
 
 
 @pytest.fixture
 def their_staff(other_org):
-    return staff_client(other_org, "theirs")
+    return staff_browser(other_org, "theirs")
 
 
 def messages_of(response):

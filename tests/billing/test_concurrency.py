@@ -1,10 +1,9 @@
 """Real concurrency on PostgreSQL (row locks, unique constraints): one payment per invoice, one order per signed
 proposal, unique invoice numbers, one client per new email. Skipped on SQLite."""
-import threading
 import time
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from rest_framework.test import APIClient
 
 from billing import stripe_gateway
@@ -13,6 +12,7 @@ from orders.models import Order
 from serviceengine.models import User
 from tests import factories
 from tests.billing.factories import item, make_invoice, make_proposal
+from tests.helpers import run_in_threads
 
 THREADS = 8
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -22,31 +22,6 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: real row locks and concurrent transactions")
-
-
-def run_in_threads(work):
-    """Run `work(i)` in THREADS threads released at the same instant; returns results (exceptions re-raised)."""
-    barrier = threading.Barrier(THREADS)
-    results, errors = [None] * THREADS, []
-
-    def target(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported to the main thread
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.fixture
@@ -81,7 +56,8 @@ def test_parallel_charges_make_one_payment_and_one_set_of_orders(setup, slow_sim
     service = factories.make_service(org)
     invoice = make_invoice(org, items=[item(service_id=str(service.pk)), item(service_id=str(service.pk)), item()])
     responses = run_in_threads(
-        lambda i: client_for(raw).post(f"/api/invoices/{invoice.pk}/charge", {"payment_method_id": f"pm_{i}"}, format="json")
+        lambda i: client_for(raw).post(f"/api/invoices/{invoice.pk}/charge", {"payment_method_id": f"pm_{i}"}, format="json"),
+        THREADS,
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * (THREADS - 1), [r.content for r in responses]
@@ -97,7 +73,7 @@ def test_parallel_mark_paid_records_one_payment(setup):
     org, raw = setup
     service = factories.make_service(org)
     invoice = make_invoice(org, items=[item(service_id=str(service.pk))], recurring={"r_period_l": 1, "r_period_t": "M"})
-    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/invoices/{invoice.pk}/mark_paid"))
+    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/invoices/{invoice.pk}/mark_paid"), THREADS)
     assert [r.status_code for r in responses] == [200] * THREADS
     assert Payment.all_objects.filter(invoice=invoice).count() == 1
     assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
@@ -107,7 +83,7 @@ def test_parallel_mark_paid_records_one_payment(setup):
 def test_parallel_signs_make_one_order(setup):
     org, raw = setup
     proposal = make_proposal(org, status="sent", client_email="race@example.com")
-    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposal.pk}/sign"))
+    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposal.pk}/sign"), THREADS)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * (THREADS - 1), [r.content for r in responses]
     assert Order.all_objects.filter(organization=org).count() == 1
@@ -118,7 +94,7 @@ def test_parallel_signs_make_one_order(setup):
 def test_parallel_signs_of_different_proposals_share_one_new_client(setup):
     org, raw = setup
     proposals = [make_proposal(org, status="sent", client_email="same@example.com") for _ in range(THREADS)]
-    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposals[i].pk}/sign"))
+    responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposals[i].pk}/sign"), THREADS)
     assert [r.status_code for r in responses] == [200] * THREADS, [r.content for r in responses]
     assert User.all_objects.filter(organization=org, email="same@example.com").count() == 1
     assert len({r.json()["order"]["user_id"] for r in responses}) == 1
@@ -129,7 +105,8 @@ def test_parallel_creates_get_unique_numbers(setup):
     user = factories.make_client(org)
     make_invoice(org, user=user)
     responses = run_in_threads(
-        lambda i: client_for(raw).post("/api/invoices", {"user_id": str(user.pk), "items": [item(amount=i)]}, format="json")
+        lambda i: client_for(raw).post("/api/invoices", {"user_id": str(user.pk), "items": [item(amount=i)]}, format="json"),
+        THREADS,
     )
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     numbers = sorted(r.json()["number"] for r in responses)
@@ -139,7 +116,8 @@ def test_parallel_creates_get_unique_numbers(setup):
 def test_parallel_creates_by_the_same_new_email_share_one_client(setup):
     org, raw = setup
     responses = run_in_threads(
-        lambda i: client_for(raw).post("/api/invoices", {"email": "New@Example.com", "items": [item(amount=1)]}, format="json")
+        lambda i: client_for(raw).post("/api/invoices", {"email": "New@Example.com", "items": [item(amount=1)]}, format="json"),
+        THREADS,
     )
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     assert User.all_objects.filter(organization=org, email="new@example.com").count() == 1

@@ -1,17 +1,15 @@
 """The catalog admin: scoped to the staff account's organization, soft-deleted services restorable, constant
 queries on the changelists."""
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client as WebClient
 from django.urls import reverse
 
 from catalog.models import Service, ServiceEmployee
-from serviceengine.models import StaffProfile
 from tests import factories
 from tests.catalog.factories import make_folder
-from tests.helpers import count_queries
+from tests.helpers import count_queries, staff_browser
 
 SERVICES = reverse("admin:catalog_service_changelist")
 FOLDERS = reverse("admin:catalog_servicefolder_changelist")
@@ -20,11 +18,7 @@ DELETED_AT = datetime(2025, 1, 1, tzinfo=dt_timezone.utc)
 
 @pytest.fixture
 def browser(org):
-    account = get_user_model().objects.create_user(username="staff", password="pw", is_staff=True)
-    StaffProfile.objects.create(user=account, organization=org)
-    web = WebClient()
-    web.force_login(account)
-    return web
+    return staff_browser(org)
 
 
 def test_services_changelist_is_scoped_and_shows_deleted_rows(browser, org, other_org):

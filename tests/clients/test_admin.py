@@ -1,22 +1,12 @@
 """The clients admin: scoped to the staff account's organization, constant queries, API-equivalent writes."""
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client as WebClient
 from django.urls import reverse
 
-from serviceengine.models import Role, StaffProfile, User
+from serviceengine.models import Role, User
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import count_queries, staff_browser
 
 CHANGELIST = reverse("admin:clients_client_changelist")
-
-
-def staff_browser(organization, username="staff"):
-    account = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
-    StaffProfile.objects.create(user=account, organization=organization)
-    browser = WebClient()
-    browser.force_login(account)
-    return browser
 
 
 @pytest.fixture

@@ -2,16 +2,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from serviceengine.models import ApiToken, StaffProfile, User, hash_token
+from serviceengine.models import ApiToken, User, hash_token
 from tests import factories
-from tests.helpers import count_queries
-
-
-def staff_client(client, organization, username="staff"):
-    account = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
-    StaffProfile.objects.create(user=account, organization=organization)
-    client.force_login(account)
-    return client
+from tests.helpers import count_queries, staff_browser
 
 
 @pytest.fixture
@@ -23,22 +16,22 @@ def people(org, other_org):
 
 
 def test_staff_changelist_shows_only_its_organization(client, org, people):
-    page = staff_client(client, org).get("/admin/serviceengine/teammember/").content.decode()
+    page = staff_browser(org).get("/admin/serviceengine/teammember/").content.decode()
     assert "mine@acme.example.com" in page
     assert "theirs@globex.example.com" not in page
 
 
 def test_staff_cannot_open_another_organizations_row(client, org, people):
-    response = staff_client(client, org).get(f"/admin/serviceengine/teammember/{people['theirs'].pk}/change/")
+    response = staff_browser(org).get(f"/admin/serviceengine/teammember/{people['theirs'].pk}/change/")
     assert response.status_code == 302  # the admin's "doesn't exist" redirect
-    response = staff_client(client, org, "staff2").post(
+    response = staff_browser(org, "staff2").post(
         f"/admin/serviceengine/teammember/{people['theirs'].pk}/delete/", {"post": "yes"}
     )
     assert User.all_objects.filter(pk=people["theirs"].pk).exists()
 
 
 def test_staff_autocomplete_is_scoped(client, org, people):
-    response = staff_client(client, org).get(
+    response = staff_browser(org).get(
         "/admin/autocomplete/",
         {"app_label": "serviceengine", "model_name": "apitoken", "field_name": "user", "term": ""},
     )
@@ -48,7 +41,7 @@ def test_staff_autocomplete_is_scoped(client, org, people):
 
 
 def test_staff_creates_rows_in_its_organization_and_cannot_pick_foreign_choices(client, org, people):
-    admin_client = staff_client(client, org)
+    admin_client = staff_browser(org)
     response = admin_client.post(
         "/admin/serviceengine/apitoken/add/", {"user": str(people["theirs"].pk), "name": "Stolen"}
     )
@@ -77,7 +70,7 @@ def test_superuser_sees_every_organization_and_can_filter(client, org, other_org
 
 
 def test_changelist_query_count_does_not_grow_with_rows(client, org):
-    admin_client = staff_client(client, org)
+    admin_client = staff_browser(org)
     factories.make_team_member(org)
     _r, few = count_queries(lambda: admin_client.get("/admin/serviceengine/teammember/"))
     for _ in range(20):

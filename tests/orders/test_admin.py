@@ -1,33 +1,22 @@
 """Admin of orders and tags: tenant scoping, constant changelist queries, restore of soft-deleted orders."""
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order, Tag
-from serviceengine.models import StaffProfile
 from tests import factories
-from tests.helpers import count_queries
+from tests.helpers import count_queries, staff_browser
 from tests.orders.factories import make_message, make_order, make_task
-
-
-def staff_client(org, username):
-    user = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
-    StaffProfile.objects.create(user=user, organization=org)
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 @pytest.fixture
 def my_staff(org):
-    return staff_client(org, "mine")
+    return staff_browser(org, "mine")
 
 
 @pytest.fixture
 def their_staff(other_org):
-    return staff_client(other_org, "theirs")
+    return staff_browser(other_org, "theirs")
 
 
 def test_changelist_shows_only_my_organizations_orders(my_staff, their_staff, org, other_org):

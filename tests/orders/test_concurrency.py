@@ -4,12 +4,13 @@ import secrets
 import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from rest_framework.test import APIClient
 
 from orders import services
 from orders.models import Order, OrderTag, Tag
 from tests import factories
+from tests.helpers import run_in_threads
 
 THREADS = 8
 # Skipped at collection on SQLite, so the transactional database setup never even runs there.
@@ -18,31 +19,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real row locks and concurrency"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_in_threads(work):
-    """Run `work(i)` in THREADS threads released at the same instant; returns results (exceptions re-raised)."""
-    barrier = threading.Barrier(THREADS)
-    results, errors = [None] * THREADS, []
-
-    def target(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # reported to the main thread
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.fixture
@@ -67,7 +43,7 @@ def test_concurrent_api_orders_with_the_same_new_tags(setup):
         tags = ["launch", "brand-new", f"own-{i}"] if i % 2 else ["brand-new", f"own-{i}", "launch"]
         return post_order(raw, {"user_id": str(client.id), "service": "Rush", "tags": tags})
 
-    responses = run_in_threads(work)
+    responses = run_in_threads(work, THREADS)
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     numbers = [r.json()["number"] for r in responses]
     assert len(set(numbers)) == THREADS
@@ -89,7 +65,7 @@ def test_concurrent_orders_drawing_the_same_number_are_retried(setup, monkeypatc
         return "".join(secrets.choice(services.NUMBER_ALPHABET) for _ in range(services.NUMBER_LENGTH))
 
     monkeypatch.setattr(services, "order_number_generate", first_draw_collides)
-    responses = run_in_threads(lambda i: post_order(raw, {"user_id": str(client.id), "service": "Rush"}))
+    responses = run_in_threads(lambda i: post_order(raw, {"user_id": str(client.id), "service": "Rush"}), THREADS)
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     numbers = [r.json()["number"] for r in responses]
     assert len(set(numbers)) == THREADS and numbers.count("RACE0001") == 1
@@ -103,6 +79,6 @@ def test_concurrent_service_calls_share_one_tag(setup):
         order = services.order_create(organization=org, user=client, service_name="S", tag_names=["same", "other"])
         return order.number
 
-    numbers = run_in_threads(work)
+    numbers = run_in_threads(work, THREADS)
     assert len(set(numbers)) == THREADS
     assert sorted(Tag.all_objects.filter(organization=org).values_list("name", flat=True)) == ["other", "same"]
