@@ -147,6 +147,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "serviceengine.api.pagination.EnvelopePagination",
     "DEFAULT_SCHEMA_CLASS": "serviceengine.api.schema.ContractAutoSchema",
+    # No OPTIONS metadata: the contract routes no OPTIONS (405); CORS preflights are answered by corsheaders.
+    "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "serviceengine.api.exceptions.handle",
     "NON_FIELD_ERRORS_KEY": "root",
     "UNAUTHENTICATED_USER": None,

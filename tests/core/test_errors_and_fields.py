@@ -307,3 +307,17 @@ def test_unexpected_error_is_generic_json_and_logged(api, caplog):
     assert "hunter2" not in response.content.decode()
     assert response["X-Request-ID"] in caplog.text
     assert "RuntimeError" in caplog.text
+
+
+def test_options_is_not_routed(api):
+    assert_detail(api.options(URL), 405, "Method Not Allowed")
+
+
+def test_cors_preflight_is_answered_by_the_cors_layer(api, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    settings.CORS_ALLOW_ALL_ORIGINS = False
+    response = api.options(
+        URL, HTTP_ORIGIN="https://app.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
