@@ -8,6 +8,8 @@
 """
 import json
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import status as http_status
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -27,6 +29,13 @@ def _reject_constant(name):
 def is_json_media_type(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+def declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def parse_json_body(request):
@@ -65,6 +74,14 @@ class OrgViewSet(viewsets.GenericViewSet):
     @property
     def organization(self):
         return self.request.organization
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication first (contract §6)
+        # 413 on every route, also where the body is ignored and never read (send, sign, mark_paid, complete,
+        # DELETE): such a request must not act as if the body were fine (contract §2).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and declared_length(request) > limit:
+            raise RequestDataTooBig(msg.BODY_TOO_LARGE)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular's schema pass has no organization
