@@ -3,7 +3,7 @@
 from django.db import models
 
 from orders.models import status_label
-from serviceengine.base import SoftDeleteMixin, TenantModel
+from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
 
 
 class ProposalStatus(models.IntegerChoices):
@@ -56,9 +56,15 @@ class Proposal(SoftDeleteMixin, TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
+        # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`).
         indexes = [
-            models.Index(fields=["organization", "-created_at", "id"], name="proposal_org_created"),
-            models.Index(fields=["organization", "status"], name="proposal_org_status"),
+            live_index("organization", "-created_at", "id", name="proposal_org_created"),
+            live_index("organization", "id", name="proposal_org_id"),
+            live_index("organization", "status", "-created_at", "id", name="proposal_org_status"),
+            live_index("organization", "client_email", "-created_at", "id", name="proposal_org_email"),
+            live_index("organization", "-total", "id", name="proposal_org_total"),
+            live_index("organization", "-sent_at", "id", name="proposal_org_sent"),
+            live_index("organization", "-signed_at", "id", name="proposal_org_signed"),
         ]
 
     def __str__(self):
@@ -124,10 +130,17 @@ class Invoice(SoftDeleteMixin, TenantModel):
             models.UniqueConstraint(fields=["organization", "number"], name="invoice_number_unique_per_org"),
             models.UniqueConstraint(fields=["organization", "number_seq"], name="invoice_seq_unique_per_org"),
         ]
+        # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`);
+        # `number` sorts by `number_seq`, served by its unique constraint.
         indexes = [
-            models.Index(fields=["organization", "-created_at", "id"], name="invoice_org_created"),
-            models.Index(fields=["organization", "status"], name="invoice_org_status"),
-            models.Index(fields=["organization", "user"], name="invoice_org_user"),
+            live_index("organization", "-created_at", "id", name="invoice_org_created"),
+            live_index("organization", "id", name="invoice_org_id"),
+            live_index("organization", "status", "-created_at", "id", name="invoice_org_status"),
+            live_index("organization", "user", "-created_at", "id", name="invoice_org_user"),
+            live_index("organization", "-subtotal", "id", name="invoice_org_subtotal"),
+            live_index("organization", "-total", "id", name="invoice_org_total"),
+            live_index("organization", "-date_due", "id", name="invoice_org_date_due"),
+            live_index("organization", "-date_paid", "id", name="invoice_org_date_paid"),
         ]
 
     def __str__(self):

@@ -1,7 +1,7 @@
 """The service catalog (contract services.md): services, their folders and assigned team members."""
 from django.db import models
 
-from serviceengine.base import SoftDeleteMixin, TenantModel
+from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
 
 
 class RecurringType(models.IntegerChoices):
@@ -61,7 +61,18 @@ class Service(SoftDeleteMixin, TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
-        indexes = [models.Index(fields=["organization", "-created_at", "id"], name="service_org_created")]
+        # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`).
+        indexes = [
+            live_index("organization", "-created_at", "id", name="service_org_created"),
+            live_index("organization", "id", name="service_org_id"),
+            live_index("organization", "-name", "id", name="service_org_name"),
+            live_index("organization", "-price", "id", name="service_org_price"),
+            live_index("organization", "recurring", "-created_at", "id", name="service_org_recurring"),
+            live_index("organization", "public", "-created_at", "id", name="service_org_public"),
+            live_index("organization", "-sort_order", "id", name="service_org_sort_order"),
+            live_index("organization", "currency", "-created_at", "id", name="service_org_currency"),
+            live_index("organization", "folder", "-created_at", "id", name="service_org_folder"),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,7 +1,7 @@
 """Orders with their tasks, messages, employees and tags (contract orders.md)."""
 from django.db import models
 
-from serviceengine.base import SoftDeleteMixin, TenantModel
+from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
 
 
 class OrderStatus(models.IntegerChoices):
@@ -65,10 +65,18 @@ class Order(SoftDeleteMixin, TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["organization", "number"], name="order_number_unique_per_org")]
+        # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`);
+        # `number` is served by the unique constraint.
         indexes = [
-            models.Index(fields=["organization", "-created_at", "id"], name="order_org_created"),
-            models.Index(fields=["organization", "status"], name="order_org_status"),
-            models.Index(fields=["organization", "user"], name="order_org_user"),
+            live_index("organization", "-created_at", "id", name="order_org_created"),
+            live_index("organization", "id", name="order_org_id"),
+            live_index("organization", "status", "-created_at", "id", name="order_org_status"),
+            live_index("organization", "user", "-created_at", "id", name="order_org_user"),
+            live_index("organization", "service", "-created_at", "id", name="order_org_service"),
+            live_index("organization", "invoice_id", "-created_at", "id", name="order_org_invoice"),
+            live_index("organization", "-price", "id", name="order_org_price"),
+            live_index("organization", "-quantity", "id", name="order_org_quantity"),
+            live_index("organization", "-date_due", "id", name="order_org_date_due"),
         ]
 
     def __str__(self):

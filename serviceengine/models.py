@@ -155,7 +155,9 @@ class User(TenantModel):
     phone = models.CharField(max_length=50, null=True, blank=True)
     tax_id = models.CharField(max_length=100, null=True, blank=True)
     note = models.TextField(null=True, blank=True)
-    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="users")
+    # No index of its own: a global role has a handful of values, so `role_id` alone only ever finds "every
+    # client of every organization". Tenants' queries use (organization, role) instead (Meta.indexes).
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="users", db_index=False)
     status = models.IntegerField(default=1)
     balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     spent = models.DecimalField(max_digits=18, decimal_places=2, default=0)
@@ -174,7 +176,18 @@ class User(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "email"], name="user_email_unique_per_org"),
         ]
-        indexes = [models.Index(fields=["organization", "-created_at", "id"], name="user_org_created")]
+        # The clients list (contract §8.1): its default order and every filter and sort lead with the organization
+        # (email: the unique constraint; id filters: the primary key). `role` makes the list's COUNT, which joins
+        # the role, an index-only scan.
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "id"], name="user_org_created"),
+            models.Index(fields=["organization", "role"], name="user_org_role"),
+            models.Index(fields=["organization", "id"], name="user_org_id"),
+            models.Index(fields=["organization", "-name_f", "id"], name="user_org_name_f"),
+            models.Index(fields=["organization", "-name_l", "id"], name="user_org_name_l"),
+            models.Index(fields=["organization", "status", "-created_at", "id"], name="user_org_status"),
+            models.Index(fields=["organization", "-balance", "id"], name="user_org_balance"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email

@@ -140,6 +140,9 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 PAYMENTS_SIMULATED = env.bool("PAYMENTS_SIMULATED", default=False)
 
+# Benchmark only (bench/run.sh): adds `/bench/bare`, a bare Django view to compare the API against. Never in production.
+BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["serviceengine.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["serviceengine.api.authentication.HasOrganization"],

@@ -1,4 +1,5 @@
 """URL configuration: the API under /api (no trailing slashes), its schema and docs, and the admin."""
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -24,6 +25,11 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK_ENDPOINTS:  # bench/run.sh only: the baseline the API's throughput is compared with
+    from serviceengine import benchmark
+
+    urlpatterns.append(path("bench/bare", benchmark.bare_view, name="bench-bare"))
 
 handler400 = views.bad_request
 handler404 = views.not_found

@@ -2,7 +2,7 @@
 from django.db import models
 
 from orders.models import status_label
-from serviceengine.base import SoftDeleteMixin, TenantModel
+from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
 
 
 class TicketStatus(models.IntegerChoices):
@@ -31,10 +31,15 @@ class Ticket(SoftDeleteMixin, TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
+        # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`).
         indexes = [
-            models.Index(fields=["organization", "-created_at", "id"], name="ticket_org_created"),
-            models.Index(fields=["organization", "status"], name="ticket_org_status"),
-            models.Index(fields=["organization", "user"], name="ticket_org_user"),
+            live_index("organization", "-created_at", "id", name="ticket_org_created"),
+            live_index("organization", "id", name="ticket_org_id"),
+            live_index("organization", "-subject", "id", name="ticket_org_subject"),
+            live_index("organization", "status", "-created_at", "id", name="ticket_org_status"),
+            live_index("organization", "user", "-created_at", "id", name="ticket_org_user"),
+            live_index("organization", "order", "-created_at", "id", name="ticket_org_order"),
+            live_index("organization", "-last_message_at", "id", name="ticket_org_last_message"),
         ]
 
     def __str__(self):

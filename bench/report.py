@@ -1,0 +1,141 @@
+"""The benchmark's table (run by bench/run.sh; see bench/README.md).
+
+    python bench/report.py WORKDIR
+
+Reads WORKDIR/<endpoint>.json (wrk's `BENCH_JSON` line), WORKDIR/queries.json and WORKDIR/config.json, prints a
+Markdown report (machine, configuration, results, targets) and writes it to WORKDIR/report.md.
+"""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENDPOINTS = [
+    ("bare", "bare Django view", "GET /bench/bare"),
+    ("orders_list", "list orders", "GET /api/orders?limit=20"),
+    ("order_retrieve", "retrieve order", "GET /api/orders/{id} (1,000 ids)"),
+    ("invoices_list", "list invoices", "GET /api/invoices?limit=20"),
+    ("tickets_list", "list tickets", "GET /api/tickets?limit=20"),
+    ("order_create", "create order", "POST /api/orders"),
+]
+# Targets of the performance issue: throughput as a share of the bare view's.
+SHARE_TARGETS = {"orders_list": 0.10, "order_retrieve": 0.20}
+TAIL_RATIO = 4  # p99 < 4 × p50
+
+
+def machine() -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    mem = re.search(r"^MemTotal:\s*(\d+) kB", meminfo, re.MULTILINE)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count()
+    return [
+        f"- CPUs: {cpus} ({model.group(1).strip() if model else platform.processor() or 'unknown model'})",
+        f"- Memory: {int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "- Memory: unknown",
+        f"- OS: {platform.platform()}",
+        f"- PostgreSQL: {postgres_version()}",
+        (
+            f"- Python {platform.python_version()}, Django {package_version('django')}, "
+            f"DRF {package_version('djangorestframework')}, gunicorn {package_version('gunicorn')}, "
+            f"psycopg {package_version('psycopg')}"
+        ),
+        f"- {wrk_version()}",
+    ]
+
+
+def package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+def postgres_version() -> str:
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0]
+
+
+def wrk_version() -> str:
+    result = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    return (result.stdout or result.stderr).splitlines()[0].strip()
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def main() -> None:
+    workdir = Path(sys.argv[1])
+    config = json.loads((workdir / "config.json").read_text())
+    queries = json.loads((workdir / "queries.json").read_text())
+    runs = {name: json.loads((workdir / f"{name}.json").read_text()) for name, _l, _r in ENDPOINTS}
+    rps = {name: r["requests"] / (r["duration_us"] / 1e6) for name, r in runs.items()}
+    errors = {
+        name: r["non_2xx_3xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"] for name, r in runs.items()
+    }
+
+    lines = ["## Machine", "", *machine(), "", "## Configuration", ""]
+    lines += [
+        (
+            f"- gunicorn: {config['workers']} workers × {config['threads']} threads "
+            f"({'gthread' if int(config['threads']) > 1 else 'sync'} worker), production settings "
+            "(DEBUG=false, persistent connections), `BENCHMARK_ENDPOINTS=true`"
+        ),
+        (
+            f"- wrk: {config['wrk_threads']} threads, {config['connections']} connections, "
+            f"{config['warmup']} s warm-up then {config['duration']} s measured per endpoint, "
+            f"{config['timeout']} s request timeout, on the same machine"
+        ),
+        f"- data: {config['volumes']}",
+        (
+            f"- load average (1, 5, 15 min) before the run: {config['load_before']}; after: "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg())
+            + " (anything above ~0 before the run is other work sharing the 2 cores)"
+        ),
+        "",
+        "## Results",
+        "",
+        "| endpoint | request | req/s | p50 ms | p99 ms | p99/p50 | errors | SQL/request | vs bare |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label, request in ENDPOINTS:
+        r = runs[name]
+        ratio = r["p99_us"] / r["p50_us"] if r["p50_us"] else float("inf")
+        lines.append(
+            f"| {label} | `{request}` | {rps[name]:.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | {ratio:.1f} | "
+            f"{errors[name]} | {queries.get(name, '?')} | {rps[name] / rps['bare']:.1%} |"
+        )
+    lines += ["", "Errors = non-2xx/3xx responses + socket errors (connect, read, write, timeout).", "", "## Targets", ""]
+    for name, share in SHARE_TARGETS.items():
+        got = rps[name] / rps["bare"]
+        label = {n: lab for n, lab, _r in ENDPOINTS}[name]
+        lines.append(f"- {label} ≥ {share:.0%} of the bare view: {got:.1%} — {'met' if got >= share else 'NOT met'}")
+    slow_tails = [
+        n for n, r in runs.items() if r["p50_us"] and r["p99_us"] >= TAIL_RATIO * r["p50_us"]
+    ]
+    lines.append(
+        f"- p99 < {TAIL_RATIO}× p50 on every endpoint: "
+        + ("met" if not slow_tails else "NOT met (" + ", ".join(slow_tails) + ")")
+    )
+    failing = [n for n, e in errors.items() if e]
+    lines.append("- zero errors: " + ("met" if not failing else "NOT met (" + ", ".join(failing) + ")"))
+    report = "\n".join(lines) + "\n"
+    (workdir / "report.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

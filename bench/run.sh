@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The API benchmark in one command: `bash bench/run.sh [--reseed]`. See bench/README.md.
+# Seeds (once) a PostgreSQL database, serves the API with gunicorn and production settings, drives each endpoint
+# with wrk at a fixed concurrency, and prints a table. Not part of CI.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sx_bench}"
+BENCH_PORT="${BENCH_PORT:-8970}"
+BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-16}"
+BENCH_WRK_THREADS="${BENCH_WRK_THREADS:-2}"
+BENCH_DURATION="${BENCH_DURATION:-12}"
+BENCH_WARMUP="${BENCH_WARMUP:-3}"
+BENCH_TIMEOUT="${BENCH_TIMEOUT:-10}"
+BENCH_WORKDIR="${BENCH_WORKDIR:-$(mktemp -d -t sx-bench.XXXXXX)}"
+GUNICORN_WORKERS="${GUNICORN_WORKERS:-4}"
+GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
+PYTHON="${PYTHON:-.venv/bin/python}"
+RESEED=()
+if [ "${1:-}" = "--reseed" ]; then
+    RESEED=(--reseed)
+fi
+
+if [ ! -x "$PYTHON" ]; then
+    echo "error: $PYTHON not found: run 'bash scripts/dev.sh' (or set PYTHON to an interpreter with requirements.txt)" >&2
+    exit 1
+fi
+
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing wrk (Debian package)..."
+        apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+    else
+        echo "error: wrk is not installed: 'sudo apt-get install wrk' (Debian/Ubuntu) or 'brew install wrk' (macOS)" >&2
+        exit 1
+    fi
+fi
+
+# Production settings; the only benchmark-specific one routes /bench/bare.
+export DATABASE_URL="$BENCH_DATABASE_URL"
+export DEBUG=false
+export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key-not-for-production}"
+export ALLOWED_HOSTS=127.0.0.1
+export BENCHMARK_ENDPOINTS=true
+export GUNICORN_BIND="127.0.0.1:$BENCH_PORT"
+export GUNICORN_WORKERS GUNICORN_THREADS
+export BENCH_CONNECTIONS BENCH_WRK_THREADS BENCH_DURATION BENCH_WARMUP BENCH_TIMEOUT  # for the report
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+
+echo "Work directory: $BENCH_WORKDIR"
+echo "== 1. Database ($BENCH_DATABASE_URL)"
+"$PYTHON" bench/seed.py "$BENCH_WORKDIR" "${RESEED[@]}"
+"$PYTHON" - "$BENCH_WORKDIR" <<'EOF'
+import json, os, sys
+from pathlib import Path
+sys.path.insert(0, "bench")
+from seed import VOLUMES
+config = {
+    "workers": os.environ["GUNICORN_WORKERS"], "threads": os.environ["GUNICORN_THREADS"],
+    "connections": os.environ.get("BENCH_CONNECTIONS", "16"), "wrk_threads": os.environ.get("BENCH_WRK_THREADS", "2"),
+    "duration": os.environ.get("BENCH_DURATION", "12"), "warmup": os.environ.get("BENCH_WARMUP", "3"),
+    "timeout": os.environ.get("BENCH_TIMEOUT", "10"),
+    "volumes": ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in VOLUMES.items()),
+    "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+}
+Path(sys.argv[1], "config.json").write_text(json.dumps(config))
+EOF
+
+echo "== 2. Server: gunicorn, $GUNICORN_WORKERS workers x $GUNICORN_THREADS threads on $GUNICORN_BIND"
+if ! "$PYTHON" -c "import socket, sys; socket.create_server(('127.0.0.1', int(sys.argv[1]))).close()" "$BENCH_PORT" 2>/dev/null; then
+    echo "error: port $BENCH_PORT is already in use: set BENCH_PORT to a free port" >&2
+    exit 1
+fi
+"$PYTHON" -m gunicorn serviceengine.wsgi >"$BENCH_WORKDIR/gunicorn.log" 2>&1 &
+server_pid=$!
+stop_server() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+}
+trap stop_server EXIT
+for _ in $(seq 1 60); do
+    if "$PYTHON" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+        "http://$GUNICORN_BIND/api/health" 2>/dev/null; then
+        ready=1
+        break
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "error: gunicorn exited; see $BENCH_WORKDIR/gunicorn.log" >&2
+        tail -n 20 "$BENCH_WORKDIR/gunicorn.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+if [ -z "${ready:-}" ]; then
+    echo "error: the server did not answer /api/health within 30 s; see $BENCH_WORKDIR/gunicorn.log" >&2
+    exit 1
+fi
+
+echo "== 3. SQL statements per request"
+"$PYTHON" bench/queries.py "$BENCH_WORKDIR"
+cat "$BENCH_WORKDIR/queries.json"; echo
+
+echo "== 4. Load: wrk, $BENCH_CONNECTIONS connections, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per endpoint"
+token="$(cat "$BENCH_WORKDIR/token")"
+# Writes last: the reads see the seeded data only.
+for endpoint in bare orders_list order_retrieve invoices_list tickets_list order_create; do
+    requests="$BENCH_WORKDIR/$endpoint.requests"
+    wrk -t"$BENCH_WRK_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP}s" --timeout "${BENCH_TIMEOUT}s" -s bench/wrk/replay.lua \
+        "http://$GUNICORN_BIND" -- "$requests" "$token" >/dev/null
+    wrk -t"$BENCH_WRK_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_DURATION}s" --timeout "${BENCH_TIMEOUT}s" -s bench/wrk/replay.lua \
+        "http://$GUNICORN_BIND" -- "$requests" "$token" >"$BENCH_WORKDIR/$endpoint.wrk.txt"
+    grep '^BENCH_JSON ' "$BENCH_WORKDIR/$endpoint.wrk.txt" | sed 's/^BENCH_JSON //' >"$BENCH_WORKDIR/$endpoint.json"
+    printf '  %-16s %s\n' "$endpoint" "$(grep -m1 'Requests/sec' "$BENCH_WORKDIR/$endpoint.wrk.txt")"
+done
+
+echo "== 5. Report (also in $BENCH_WORKDIR/report.md)"
+echo
+"$PYTHON" bench/report.py "$BENCH_WORKDIR"
