@@ -79,3 +79,11 @@ errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 
 proc_name = "serviceengine"
+
+# Gunicorn's control socket (for `gunicornc`) defaults to one path per user, which two servers of the same user
+# on one host would share; it is off unless GUNICORN_CONTROL_SOCKET names a path for this server.
+_control_socket = _env("GUNICORN_CONTROL_SOCKET")
+if _control_socket:
+    control_socket = _control_socket
+else:
+    control_socket_disable = True
