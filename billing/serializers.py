@@ -7,6 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clients.serializers import StoredObjectField
 from serviceengine.api import messages as msg
 from serviceengine.api.fields import (
     EmailField, IntField, ListOf, MoneyField, MoneyOutField, ObjectField, StrField, UTCDateTimeField,
@@ -26,6 +27,8 @@ RECURRING_KEYS = ("r_period_l", "r_period_t")
 
 
 class ProposalItemInputSerializer(ContractSerializer):
+    """A proposal item as sent on create: a live service of the organization, a quantity and a price."""
+
     service_id = StrField()
     quantity = IntField(required=False, nullable=False, default=1, min_value=1)
     price = MoneyField(min_value=Decimal("0"))
@@ -128,6 +131,8 @@ class InvoiceItemInputSerializer(ContractSerializer):
 
 
 class RecurringSerializer(ContractSerializer):
+    """`recurring` on invoice create and update: every `r_period_l` days (D), weeks (W) or months (M)."""
+
     r_period_l = IntField(min_value=1)
     r_period_t = StrField(pattern=r"^[MWD]$")
 
@@ -206,13 +211,15 @@ class InvoiceClientSerializer(ContractSerializer):
     aff_id = serializers.IntegerField(read_only=True, allow_null=True)
     stripe_id = serializers.CharField(read_only=True, allow_null=True)
     balance = MoneyOutField(allow_null=True)
-    custom_fields = serializers.JSONField(read_only=True, allow_null=True)
+    custom_fields = StoredObjectField(allow_null=True)
     status = serializers.IntegerField(read_only=True, allow_null=True)
     address = FullAddressSerializer(read_only=True, allow_null=True)
     role = RoleSerializer(read_only=True, allow_null=True)
 
 
 class InvoiceItemSerializer(ContractSerializer):
+    """An invoice item (invoices.md); `discount2` is always null."""
+
     id = serializers.UUIDField(read_only=True)
     invoice_id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -224,7 +231,7 @@ class InvoiceItemSerializer(ContractSerializer):
     total = MoneyOutField()
     service_id = serializers.UUIDField(read_only=True, allow_null=True)
     order_id = serializers.UUIDField(read_only=True, allow_null=True)
-    options = serializers.JSONField(read_only=True, allow_null=True)
+    options = StoredObjectField(allow_null=True)
     created_at = UTCDateTimeField(allow_null=True)
     updated_at = UTCDateTimeField(allow_null=True)
 
@@ -234,6 +241,8 @@ class InvoiceItemSerializer(ContractSerializer):
 
 
 class RecurringOutSerializer(ContractSerializer):
+    """An invoice's stored `recurring` period."""
+
     r_period_l = serializers.IntegerField(read_only=True)
     r_period_t = serializers.CharField(read_only=True)
 

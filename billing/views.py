@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from serviceengine.api.exceptions import validation_response
 from serviceengine.api.pagination import PageLinksPagination
-from serviceengine.api.serializers import ErrorDetailSerializer
+from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
@@ -48,7 +48,13 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         proposal = services.proposal_create(organization=self.organization, **data)
         return self.respond(proposal, http_status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ProposalSerializer, 400: ErrorDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: ProposalSerializer,
+            400: error_response("The proposal is not a draft (`Cannot send proposal with status Sent`)."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         # No body: whatever is sent is ignored (contract §2), so `validated()` is never called here.
@@ -57,7 +63,11 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: ProposalSignSerializer, 400: ErrorDetailSerializer, 500: ErrorDetailSerializer},
+        responses={
+            200: ProposalSignSerializer,
+            400: error_response("The proposal has not been sent (`Cannot sign proposal with status Draft`)."),
+            500: CLIENT_ROLE_MISSING,
+        },
     )
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
@@ -81,7 +91,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         items = InvoiceItem.all_objects.order_by("created_at", "id")
         return qs.prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
 
-    @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer, 500: ErrorDetailSerializer})
+    @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer, 500: CLIENT_ROLE_MISSING})
     def create(self, request):
         data = self.validated(InvoiceCreateSerializer)
         invoice = services.invoice_create(organization=self.organization, **data)
@@ -99,7 +109,16 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         services.invoice_delete(invoice=self.get_object())
         return self.no_content()
 
-    @extend_schema(request=InvoiceChargeSerializer, responses={200: InvoiceSerializer, 503: ErrorDetailSerializer})
+    @extend_schema(
+        request=InvoiceChargeSerializer,
+        responses={
+            200: InvoiceSerializer,
+            503: error_response(
+                "Payments are not configured (`Payments are not configured.`), the payment processor is unreachable "
+                "(`Payment provider unavailable.`) or the database is (`Service temporarily unavailable.`)."
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def charge(self, request, pk=None):
         data = self.validated(InvoiceChargeSerializer)
@@ -116,7 +135,15 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
             return validation_response(exc.errors, exc.status)
         return self.respond(invoice)
 
-    @extend_schema(request=None, responses={200: InvoiceSerializer, 400: ErrorDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: InvoiceSerializer,
+            400: error_response(
+                "No client, or a Refunded or Cancelled invoice (`Cannot mark Refunded invoice as paid.`)."
+            ),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="mark_paid")
     def mark_paid(self, request, pk=None):
         # No body: whatever is sent is ignored (contract §2).

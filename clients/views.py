@@ -3,7 +3,7 @@ clients. Team members' ids answer 404 here, and without a client role every endp
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 
-from serviceengine.api.serializers import ErrorDetailSerializer
+from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
@@ -14,9 +14,15 @@ from .serializers import ClientSerializer, ClientUpdateSerializer, ClientWriteSe
 @extend_schema(tags=["clients"])
 @extend_schema_view(
     list=extend_schema(
-        summary="List clients", description="The organization's clients, filtered, sorted and paginated."
+        summary="List clients",
+        description="The organization's clients, filtered, sorted and paginated.",
+        responses={200: ClientSerializer(many=True), 500: CLIENT_ROLE_MISSING},
     ),
-    retrieve=extend_schema(summary="Retrieve a client", description="A client with its address, role and `spent`."),
+    retrieve=extend_schema(
+        summary="Retrieve a client",
+        description="A client with its address, role and `spent`.",
+        responses={200: ClientSerializer, 500: CLIENT_ROLE_MISSING},
+    ),
     create=extend_schema(
         summary="Create a client", description="400 `email` when another user of the organization has it."
     ),
@@ -58,21 +64,31 @@ class ClientViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         services.client_role()
         return super().retrieve(request, *args, **kwargs)
 
-    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer, 500: CLIENT_ROLE_MISSING})
     def create(self, request, *args, **kwargs):
         data = dict(self.validated(ClientWriteSerializer))
         status_id = data.pop("status_id", None)
         client = services.client_create(organization=self.organization, status=status_id, **data)
         return self.respond(client, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ClientUpdateSerializer, responses={200: ClientSerializer})
+    @extend_schema(request=ClientUpdateSerializer, responses={200: ClientSerializer, 500: CLIENT_ROLE_MISSING})
     def update(self, request, *args, **kwargs):
         changes = self.validated(ClientUpdateSerializer)
         services.client_role()
         client = services.client_update(client=self.get_object(), changes=changes)
         return self.respond(client)
 
-    @extend_schema(request=None, responses={204: None, 409: ErrorDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            204: None,
+            409: error_response(
+                "The client still has orders, invoices, tickets or subscriptions "
+                "(`Cannot delete client with existing orders`, ...)."
+            ),
+            500: CLIENT_ROLE_MISSING,
+        },
+    )
     def destroy(self, request, *args, **kwargs):
         services.client_role()
         services.client_delete(client=self.get_object())

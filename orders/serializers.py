@@ -114,6 +114,8 @@ class OrderClientAddressSerializer(ContractSerializer):
 
 
 class RoleSummarySerializer(ContractSerializer):
+    """`{id, name}` of the order client's role."""
+
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
@@ -178,6 +180,8 @@ class OrderSerializer(ContractSerializer):
 
 
 class TaskEmployeeSerializer(ContractSerializer):
+    """`{id, name_f, name_l}` of a team member assigned to a task."""
+
     id = serializers.UUIDField(source="user.id", read_only=True)
     name_f = serializers.CharField(source="user.name_f", read_only=True, allow_null=True)
     name_l = serializers.CharField(source="user.name_l", read_only=True, allow_null=True)
@@ -202,6 +206,8 @@ class OrderTaskSerializer(ContractSerializer):
 
 
 class MessageAuthorSerializer(ContractSerializer):
+    """The author of an order message."""
+
     id = serializers.UUIDField(read_only=True)
     name_f = serializers.CharField(read_only=True, allow_null=True)
     name_l = serializers.CharField(read_only=True, allow_null=True)

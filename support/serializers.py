@@ -70,6 +70,8 @@ class TicketOrderSerializer(ContractSerializer):
 
 
 class TicketMessageSerializer(ContractSerializer):
+    """A ticket message, oldest first in `messages`."""
+
     id = serializers.UUIDField(read_only=True)
     user_id = serializers.UUIDField(read_only=True, allow_null=True)
     message = serializers.CharField(read_only=True)

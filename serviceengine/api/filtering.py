@@ -23,6 +23,7 @@ from . import messages as msg
 from .fields import parse_bool_input, parse_datetime_input, parse_int_input
 
 OPERATORS = ("$eq", "$lt", "$gt", "$in")
+NULL_VALUE = {"type": "string", "enum": ["null"]}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _NULL = object()
 
@@ -161,11 +162,13 @@ class ContractFilterBackend(BaseFilterBackend):
         return filterset.qs
 
     def get_schema_operation_parameters(self, view):
+        # The values `_convert` accepts: 64-bit integers, decimals under 1e17 (at most 16 integer digits); `$eq`
+        # also takes the word `null` (IS NULL).
         types = {
             "uuid": {"type": "string", "format": "uuid"},
             "str": {"type": "string"},
-            "int": {"type": "integer"},
-            "decimal": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+            "int": {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX},
+            "decimal": {"type": "string", "pattern": r"^-?\d{1,16}(\.\d+)?$"},
             "datetime": {"type": "string", "format": "date-time"},
             "bool": {"type": "boolean"},
         }
@@ -178,7 +181,7 @@ class ContractFilterBackend(BaseFilterBackend):
                         "in": "query",
                         "required": False,
                         "description": f"`{name}` {op[1:]}" + (" (`null` means IS NULL)" if op == "$eq" else ""),
-                        "schema": types[kind],
+                        "schema": {"anyOf": [types[kind], NULL_VALUE]} if op == "$eq" else types[kind],
                     }
                 )
             params.append(

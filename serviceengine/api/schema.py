@@ -1,10 +1,46 @@
-"""OpenAPI generation: the bearer scheme, and the error envelopes each operation really answers with."""
+"""OpenAPI generation: the bearer scheme, the error envelopes each operation really answers with, and request
+schemas that state what the contract fields accept (null, blank and whitespace strings, patterns, bounds), so
+that a request valid against the document passes the API's own validation (tests/fuzz proves it)."""
+from decimal import Decimal
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.plumbing import build_basic_type, force_instance
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework.serializers import Serializer
 
+from .fields import ContractFieldMixin, EmailField, ListOf, StrField
 from .serializers import ErrorDetailSerializer, ValidationErrorSerializer
+
+EMAIL_MAX_LENGTH = 254  # email-validator refuses longer addresses, whatever the column allows
+EMAIL_DESCRIPTION = (
+    "An email address as `email-validator` accepts it without a deliverability check (contract §5): special-use "
+    "domains such as `.test`, `.local` or `.invalid` are refused. Stored trimmed and lower-cased."
+)
+# Defaults for the error responses of authenticated operations (contract §3, §7); an operation whose code means
+# something more specific (409, 500, the 400 of state errors, the 503 of charge) says so in its view.
+ERROR_DESCRIPTIONS = {
+    "400": "The body or the query string is invalid, or a business rule refused the request (contract §7.1, §7.2).",
+    "401": "Missing, malformed, unknown or revoked token (`Unauthorized`), or an expired one (`Token expired`).",
+    "404": "No such id in the organization: unknown, not a UUID, another organization's, or deleted (`Not Found`).",
+    "413": "The body is larger than the configured limit (`Request body too large.`).",
+    "422": "A referenced id does not exist in the organization (contract §7.2).",
+    "503": "The database is unreachable (`Service temporarily unavailable.`, with `Retry-After`); retry later.",
+}
+REFERENCE_FIELDS = {"user_id", "service_id", "order_id", "coupon_id", "folder_id", "employees", "employee_ids"}
+MONEY_OUT = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1500.00"}
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """A `{"detail": "..."}` response, described with what it means for one operation (for `@extend_schema`)."""
+    return OpenApiResponse(ErrorDetailSerializer, description=description)
+
+
+# Clients endpoints, proposal sign and invoice creation by email need the client role (contract §10.3).
+CLIENT_ROLE_MISSING = error_response(
+    "Configuration error: no client role exists (`Client role not configured`); the migrations create one."
+)
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -20,26 +56,95 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+def money_string_pattern(low: Decimal, high: Decimal) -> str:
+    """A numeric string inside [low, high] for bounds of the form ±99…9.99 or 0: its sign and digit counts."""
+    digits = len(str(int(max(abs(low), abs(high)))))
+    sign = "-?" if low < 0 else ""
+    return rf"^\s*{sign}\d{{1,{digits}}}(\.\d{{1,2}})?\s*$"
+
+
 class MoneyFieldSchema(OpenApiSerializerFieldExtension):
-    """Money is sent as a JSON number or numeric string and returned as a two-decimal string."""
+    """Money is sent as a JSON number or numeric string within the field's bounds (contract §5; ±999,999,999.99
+    unless narrower) and returned as a two-decimal string."""
 
     target_class = "serviceengine.api.fields.MoneyField"
 
     def map_serializer_field(self, auto_schema, direction):
-        if direction == "request":
-            return {"oneOf": [build_basic_type(OpenApiTypes.NUMBER), {"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*$"}]}
-        return {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1500.00"}
+        if direction != "request":
+            return dict(MONEY_OUT)
+        low, high = self.target.min_value, self.target.max_value
+        number = {**build_basic_type(OpenApiTypes.NUMBER), "minimum": float(low), "maximum": float(high)}
+        return {"oneOf": [number, {"type": "string", "pattern": money_string_pattern(low, high)}]}
 
 
 class MoneyOutFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "serviceengine.api.fields.MoneyOutField"
 
     def map_serializer_field(self, auto_schema, direction):
-        return {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1500.00"}
+        return dict(MONEY_OUT)
+
+
+def names_references(serializer) -> bool:
+    """True when a request body has a field naming other rows by id: the only inputs that answer 422 (§7.2)."""
+    serializer = force_instance(serializer)
+    for name, field in getattr(serializer, "fields", {}).items():
+        child = getattr(field, "child", field)
+        if name in REFERENCE_FIELDS or (child is not field and names_references(child)) or (
+            isinstance(field, Serializer) and names_references(field)
+        ):
+            return True
+    return False
 
 
 class ContractAutoSchema(AutoSchema):
-    """Adds the contract's error responses (README §7) to every operation that can produce them."""
+    """Adds the contract's error responses (README §7) to every operation that can produce them (503 included:
+    every authenticated route answers it while the database is unreachable), and describes the contract fields'
+    input rules (`serviceengine.api.fields`) in request schemas."""
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "request" and isinstance(field, ContractFieldMixin) and not field.read_only:
+            # contract §5: an optional field sent as null is the same as absent, unless marked not nullable.
+            accepts_null = field.nullable is True or (field.nullable is None and not field.required)
+            if accepts_null:
+                meta["nullable"] = True
+            else:
+                meta.pop("nullable", None)
+        return meta
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if isinstance(field, StrField):
+            self._describe_string(field, schema)
+        elif isinstance(field, ListOf):
+            if field.min_items is not None:
+                schema["minItems"] = field.min_items
+            if field.max_items is not None:
+                schema["maxItems"] = field.max_items
+
+    @staticmethod
+    def _describe_string(field, schema):
+        # drf-spectacular offers "" as an alternative for fields that allow blanks; StrField allows blanks only
+        # to word the error itself, so "" is valid only where it means "absent" or no minimum length applies.
+        alternatives = schema.get("oneOf")
+        if alternatives and alternatives[-1] == {"type": "string", "maxLength": 0} and not field.empty_as_absent:
+            schema.update(schema.pop("oneOf")[0])
+        target = schema["oneOf"][0] if "oneOf" in schema else schema
+        patterns = []
+        if field.pattern is not None:
+            patterns.append(f"^(?:{field.pattern.pattern.removeprefix('^').removesuffix('$')})$")
+        if field.trim and field.min_length:
+            # Trimmed before the length check, so whitespace alone is empty: at least one character that is not
+            # whitespace to Python's str.strip() (JSON Schema's \s lacks \x1c-\x1f and \x85).
+            patterns.append(r"[^\s\u001c-\u001f\u0085]")
+        if isinstance(field, EmailField):
+            target["format"] = "email"
+            schema.setdefault("description", EMAIL_DESCRIPTION)
+            target["maxLength"] = min(target.get("maxLength", EMAIL_MAX_LENGTH), EMAIL_MAX_LENGTH)
+        if len(patterns) == 1:
+            target["pattern"] = patterns[0]
+        elif patterns:
+            target["allOf"] = [{"pattern": p} for p in patterns]
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -51,16 +156,28 @@ class ContractAutoSchema(AutoSchema):
         is_detail = "{" in self.path
         # Actions without a request body (send, sign, mark_paid, complete) never parse one: no 400/413/422 for it.
         reads_body = method in ("POST", "PUT") and self.get_request_serializer() is not None
-        envelope = self._get_response_for_code(ValidationErrorSerializer, "400")
-        detail = self._get_response_for_code(ErrorDetailSerializer, "401")
-        extra = {"401": detail}
+        codes = ["401"]
         if reads_body or (method == "GET" and not is_detail):
-            extra["400"] = envelope
+            codes.append("400")
         if reads_body:
-            extra["422"] = self._get_response_for_code(ValidationErrorSerializer, "422")
-            extra["413"] = self._get_response_for_code(ErrorDetailSerializer, "413")
+            codes.append("413")
+            if names_references(self.get_request_serializer()):
+                codes.append("422")
         if is_detail:
-            extra["404"] = self._get_response_for_code(ErrorDetailSerializer, "404")
-        for code, response in extra.items():
-            responses.setdefault(code, response)
+            codes.append("404")
+        codes.append("503")
+        for code in codes:
+            serializer = ValidationErrorSerializer if code in ("400", "422") else ErrorDetailSerializer
+            responses.setdefault(code, self._get_response_for_code(serializer, code))
+        for code, response in responses.items():
+            if not response.get("description") and code in ERROR_DESCRIPTIONS:
+                response["description"] = ERROR_DESCRIPTIONS[code]
         return responses
+
+    def _get_request_body(self, direction="request"):
+        # Every operation that reads a body refuses a missing one (contract §7.1: `root: Field required`), even
+        # when all of its fields are optional (PUT).
+        request_body = super()._get_request_body(direction)
+        if request_body is not None:
+            request_body["required"] = True
+        return request_body
