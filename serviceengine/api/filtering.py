@@ -153,6 +153,8 @@ class ContractFilterBackend(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if not getattr(view, "filter_fields", None):
             return queryset
+        if not has_filters(request):
+            return queryset  # nothing to filter: skip building the FilterSet (it deep-copies every filter)
         filterset = self.get_filterset_class(view)(data=request.query_params, queryset=queryset, request=request)
         if not filterset.is_valid():
             # The error key is the query parameter as sent (contract §7.1): `$in` takes a trailing `[]`.
@@ -198,22 +200,34 @@ class ContractFilterBackend(BaseFilterBackend):
         return params
 
 
+def has_filters(request) -> bool:
+    """Whether the query string has any `filters[...]` parameter."""
+    return any(key.startswith("filters[") for key in request.query_params)
+
+
+def sort_ordering(path: str, ascending: bool) -> tuple:
+    """The `order_by()` arguments of a sort: nulls as in PostgreSQL, ties broken by `id` ascending."""
+    return (F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_first=True)), "id"
+
+
 class ContractSortBackend(BaseFilterBackend):
     """`sort=field:asc|desc` against the viewset's `sort_fields`; unknown fields fall back to `created_at`,
     anything but exactly `asc` is descending, ties go to `id` ascending, and nulls sort as in PostgreSQL."""
 
     default_field = "created_at"
 
-    def filter_queryset(self, request, queryset, view):
-        sort_fields = getattr(view, "sort_fields", None)
-        if not sort_fields:
-            return queryset
+    def sort_key(self, request, view) -> tuple[str, bool]:
+        """`(path, ascending)` of the requested sort, with the fallbacks applied."""
+        sort_fields = getattr(view, "sort_fields", None) or {}
         raw = request.query_params.get("sort", "")
         name, sep, direction = raw.partition(":")
         path = sort_fields.get(name) or sort_fields.get(self.default_field, self.default_field)
-        ascending = bool(sep) and direction == "asc"
-        order = F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_first=True)
-        return queryset.order_by(order, "id")
+        return path, bool(sep) and direction == "asc"
+
+    def filter_queryset(self, request, queryset, view):
+        if not getattr(view, "sort_fields", None):
+            return queryset
+        return queryset.order_by(*sort_ordering(*self.sort_key(request, view)))
 
     def get_schema_operation_parameters(self, view):
         sort_fields = getattr(view, "sort_fields", None)
