@@ -7,6 +7,8 @@ from rest_framework import status as http_status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from serviceengine.api.lean import Children, LeanReader
+from serviceengine.api.prefetch import MEMBER_SUMMARY, member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from .filters import ORDER_FILTER_FIELDS, ORDER_SORT_FIELDS
@@ -43,13 +45,36 @@ from .services import (
 )
 
 ORDER_SELECT = ("user", "user__address", "user__role")
-# Junction rows in assignment order (their ids), with the user/tag joined: one query each for a whole page.
+# The columns the Order object shows: all of the order's, the client's summary, its 7 address keys and role name.
+ORDER_ONLY = (
+    *(field.name for field in Order._meta.concrete_fields),
+    *(f"user__{name}" for name in ("id", "name_f", "name_l", "email", "company", "phone")),
+    *(f"user__address__{name}" for name in ("id", "line_1", "line_2", "city", "state", "postcode", "country")),
+    "user__role__id",
+    "user__role__name",
+)
+
+# The same columns for lean reads (unfiltered lists, retrieves): attnames, and the relations as paths.
+ORDER_COLUMNS = (
+    *(field.attname for field in Order._meta.concrete_fields),
+    *(name for name in ORDER_ONLY if "__" in name),
+)
+ORDER_LEAN = LeanReader(
+    Order,
+    ORDER_COLUMNS,
+    children=(
+        Children("employee_list", OrderEmployee, "order_id", MEMBER_SUMMARY),
+        Children("tag_list", OrderTag, "order_id", ("tag__id", "tag__name")),
+    ),
+)
+
+# Junction rows with the user/tag joined: one query each for a whole page.
 ORDER_PREFETCH = (
-    Prefetch("employee_links", queryset=OrderEmployee.objects.select_related("user").order_by("id"), to_attr="employee_list"),
-    Prefetch("tag_links", queryset=OrderTag.objects.select_related("tag").order_by("id"), to_attr="tag_list"),
+    Prefetch("employee_links", queryset=member_links(OrderEmployee, "order"), to_attr="employee_list"),
+    Prefetch("tag_links", queryset=tag_links(OrderTag, "order"), to_attr="tag_list"),
 )
 TASK_PREFETCH = (
-    Prefetch("employee_links", queryset=TaskEmployee.objects.select_related("user").order_by("id"), to_attr="employee_list"),
+    Prefetch("employee_links", queryset=member_links(TaskEmployee, "task"), to_attr="employee_list"),
 )
 # Nested routes only need the order to exist: no joins, no prefetches for them.
 NESTED_ACTIONS = {"tasks", "create_task", "messages", "create_message"}
@@ -66,6 +91,7 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     serializer_class = OrderSerializer
     filter_fields = ORDER_FILTER_FIELDS
     sort_fields = ORDER_SORT_FIELDS
+    lean = ORDER_LEAN
 
     @property
     def select(self):
@@ -74,6 +100,10 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @property
     def prefetch(self):
         return () if getattr(self, "action", None) in NESTED_ACTIONS else ORDER_PREFETCH
+
+    @property
+    def only(self):
+        return () if getattr(self, "action", None) in NESTED_ACTIONS else ORDER_ONLY
 
     def tasks_queryset(self, order):
         return OrderTask.objects.for_org(self.organization).filter(order=order).prefetch_related(*TASK_PREFETCH)

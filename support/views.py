@@ -3,6 +3,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 
+from serviceengine.api.prefetch import member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
@@ -22,12 +23,8 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     select = ("user", "user__address", "user__role", "order")
     prefetch = (
         # Junction rows ordered by id: that is the assignment order the contract returns.
-        Prefetch(
-            "employee_links",
-            queryset=TicketEmployee.objects.select_related("user").order_by("id"),
-            to_attr="employee_list",
-        ),
-        Prefetch("tag_links", queryset=TicketTag.objects.select_related("tag").order_by("id"), to_attr="tag_list"),
+        Prefetch("employee_links", queryset=member_links(TicketEmployee, "ticket"), to_attr="employee_list"),
+        Prefetch("tag_links", queryset=tag_links(TicketTag, "ticket"), to_attr="tag_list"),
     )
     filter_fields = TICKET_FILTER_FIELDS
     sort_fields = TICKET_SORT_FIELDS

@@ -52,6 +52,13 @@ class EnvelopePagination(BasePagination):
         offset = (self.page - 1) * self.limit
         return list(queryset[offset : offset + self.limit])
 
+    def paginate_rows(self, request, count, fetch) -> list:
+        """The same page as `paginate_queryset`, from callables: `count()` → total, `fetch(limit, offset)` → rows."""
+        self.request = request
+        self.page, self.limit = self.parse_params(request)
+        self.total = count()
+        return fetch(self.limit, (self.page - 1) * self.limit)
+
     def path(self) -> str:
         return self.request.build_absolute_uri(self.request.path)
 
