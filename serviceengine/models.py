@@ -292,3 +292,23 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.organization.slug}"
+
+
+class LiveCount(models.Model):
+    """Exact count of the live rows (`deleted_at IS NULL`) of one organization in one table: the SUM of `n` over
+    the (organization, table) rows. Written only by database triggers (serviceengine/counts.py), read by
+    `counts.live_total`, so an unfiltered list learns its total without a COUNT over the tenant's rows.
+
+    `organization_id` is a plain UUID, not a foreign key: deleting rows of an organization inserts negative
+    deltas here, after Django's collector has already gathered what it cascades to."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.UUIDField()
+    table = models.CharField(max_length=63)  # the counted model's db_table
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization_id", "table"], name="livecount_org_table")]
+
+    def __str__(self):
+        return f"{self.table} @ {self.organization_id}: {self.n:+d}"

@@ -1,0 +1,244 @@
+"""Exact live-row counts per (organization, table), kept by database triggers, read in one tiny query.
+
+An unfiltered list's `meta.total` is the number of live rows (`deleted_at IS NULL`) of the organization. A COUNT
+over tens of thousands of rows costs milliseconds per request, so the counted tables carry triggers that keep
+`serviceengine.LiveCount` exact, in the same transaction as the change (a rollback undoes both):
+
+- PostgreSQL: statement-level AFTER INSERT/UPDATE/DELETE triggers read the statement's transition tables and
+  INSERT one delta row per organization whose live count changed (soft delete, restore, a move to another
+  organization, bulk inserts, hard deletes). Writers only ever insert, so concurrent writers never wait on each
+  other. When an (organization, table) has more than `COMPACT_ABOVE` rows, the statement that notices folds them
+  into one (`DELETE ... RETURNING n` + INSERT of the sum), under a transaction-level advisory *try*-lock: one
+  compactor per key at a time, and nobody ever waits for it. Under READ COMMITTED this stays exact: another
+  transaction's uncommitted deltas are invisible to the DELETE, so they are neither removed nor summed, and the
+  sum is taken over the rows this very DELETE removed (RETURNING). AFTER TRUNCATE clears the table's counts.
+  The triggers are `ENABLE ALWAYS`: they also fire under `session_replication_role = replica`, which the
+  set-based seeding (tests/perf/series.py) uses to skip foreign-key checks. The flip side: a data-only restore
+  that loads `serviceengine_livecount` too, or a logical replica of both tables, must disable them (pg_restore
+  --disable-triggers does) or run `backfill()` after.
+- SQLite (one writer at a time): row-level triggers keep one row per (organization, table), `n = n ± 1`.
+
+`live_total(model, organization)` reads the sum. A migration that changes a counted table must keep its
+triggers: on SQLite, Django rebuilds a table for most column changes and the rebuild drops them (call
+`install(connection)` again; tests/core/test_live_counts.py checks they are there).
+"""
+import uuid
+
+from django.db import connection as default_connection
+from django.db import transaction
+
+# Model label → db_table of the soft-deletable models whose API list total is exactly "the live rows of the
+# organization" (their viewsets' list queryset is `Model.objects.for_org(org)`, nothing narrower). Not clients:
+# the users table holds team members and clients together.
+COUNTED: dict[str, str] = {
+    "catalog.Service": "catalog_service",
+    "orders.Order": "orders_order",
+    "billing.Proposal": "billing_proposal",
+    "billing.Invoice": "billing_invoice",
+    "support.Ticket": "support_ticket",
+}
+COUNTED_TABLES = tuple(COUNTED.values())
+
+COMPACT_ABOVE = 32  # rows per (organization, table) on PostgreSQL before a statement folds them into one
+ADVISORY_CLASS = 675601182  # hashtext('serviceengine_livecount'): the first key of the compaction try-lock
+
+LIVE_TOTAL_SQL = (
+    'SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM serviceengine_livecount WHERE organization_id = %s AND "table" = %s'
+)
+
+
+def live_total(model, organization) -> int | None:
+    """The exact number of live rows of `model` in `organization` (one indexed query), or None when `model` is
+    not counted (then the caller COUNTs). Sees the current transaction's own uncommitted changes, like a COUNT."""
+    table = COUNTED.get(model._meta.label)
+    if table is None:
+        return None
+    pk = organization.pk
+    if not default_connection.features.has_native_uuid_field:
+        pk = (pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))).hex  # Django's UUID storage on SQLite
+    with default_connection.cursor() as cursor:
+        cursor.execute(LIVE_TOTAL_SQL, [pk, table])
+        return cursor.fetchone()[0]
+
+
+# PostgreSQL ----------------------------------------------------------------------------------------------------
+
+PG_DELTA_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION serviceengine_livecount_delta() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    tbl text := TG_TABLE_NAME;
+    orgs uuid[];
+    org uuid;
+BEGIN
+    -- One delta row per organization whose live count this statement changed.
+    IF TG_OP = 'INSERT' THEN
+        WITH added AS (
+            INSERT INTO serviceengine_livecount (organization_id, "table", n)
+            SELECT organization_id, tbl, count(*) FROM new_rows WHERE deleted_at IS NULL GROUP BY organization_id
+            RETURNING organization_id
+        ) SELECT array_agg(organization_id) INTO orgs FROM added;
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH added AS (
+            INSERT INTO serviceengine_livecount (organization_id, "table", n)
+            SELECT organization_id, tbl, -count(*) FROM old_rows WHERE deleted_at IS NULL GROUP BY organization_id
+            RETURNING organization_id
+        ) SELECT array_agg(organization_id) INTO orgs FROM added;
+    ELSE
+        WITH added AS (
+            INSERT INTO serviceengine_livecount (organization_id, "table", n)
+            SELECT organization_id, tbl, sum(d) FROM (
+                SELECT organization_id, 1 AS d FROM new_rows WHERE deleted_at IS NULL
+                UNION ALL
+                SELECT organization_id, -1 AS d FROM old_rows WHERE deleted_at IS NULL
+            ) AS changes
+            GROUP BY organization_id HAVING sum(d) <> 0
+            RETURNING organization_id
+        ) SELECT array_agg(organization_id) INTO orgs FROM added;
+    END IF;
+    IF orgs IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Compaction, so that reading a total stays a handful of rows. Never waits: the try-lock admits one
+    -- compactor per key; a statement that does not get it leaves the folding to a later one.
+    FOREACH org IN ARRAY orgs LOOP
+        IF (SELECT count(*) FROM (
+                SELECT FROM serviceengine_livecount WHERE organization_id = org AND "table" = tbl
+                LIMIT {COMPACT_ABOVE + 1}) AS r) > {COMPACT_ABOVE} THEN
+            IF pg_try_advisory_xact_lock({ADVISORY_CLASS}, hashtext(org::text || '/' || tbl)) THEN
+                WITH gone AS (
+                    DELETE FROM serviceengine_livecount WHERE organization_id = org AND "table" = tbl RETURNING n
+                )
+                INSERT INTO serviceengine_livecount (organization_id, "table", n)
+                SELECT org, tbl, sum(n) FROM gone HAVING coalesce(sum(n), 0) <> 0;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$
+"""
+
+PG_TRUNCATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION serviceengine_livecount_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM serviceengine_livecount WHERE "table" = TG_TABLE_NAME::text;
+    RETURN NULL;
+END
+$$
+"""
+
+PG_TRIGGERS = {
+    "livecount_insert": "AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION serviceengine_livecount_delta()",
+    "livecount_update": "AFTER UPDATE ON {t} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION serviceengine_livecount_delta()",
+    "livecount_delete": "AFTER DELETE ON {t} REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION serviceengine_livecount_delta()",
+    "livecount_truncate": "AFTER TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION serviceengine_livecount_truncate()",
+}
+
+
+def _pg_install(cursor, tables):
+    cursor.execute(PG_DELTA_FUNCTION)
+    cursor.execute(PG_TRUNCATE_FUNCTION)
+    for table in tables:
+        for name, definition in PG_TRIGGERS.items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"CREATE TRIGGER {name} {definition.format(t=table)}")
+            cursor.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {name}")
+
+
+def _pg_uninstall(cursor, tables):
+    for table in tables:
+        for name in PG_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    cursor.execute("DROP FUNCTION IF EXISTS serviceengine_livecount_delta()")
+    cursor.execute("DROP FUNCTION IF EXISTS serviceengine_livecount_truncate()")
+
+
+# SQLite --------------------------------------------------------------------------------------------------------
+
+_SQLITE_ENSURE_ROW = (
+    "INSERT INTO serviceengine_livecount (organization_id, \"table\", n) SELECT {row}.organization_id, '{t}', 0 "
+    "WHERE {cond} NOT EXISTS (SELECT 1 FROM serviceengine_livecount "
+    "WHERE organization_id = {row}.organization_id AND \"table\" = '{t}');"
+)
+_SQLITE_ADD = (
+    "UPDATE serviceengine_livecount SET n = n {sign} 1 "
+    "WHERE {cond} organization_id = {row}.organization_id AND \"table\" = '{t}';"
+)
+SQLITE_TRIGGERS = {
+    "insert": "AFTER INSERT ON {t} WHEN NEW.deleted_at IS NULL BEGIN "
+    + _SQLITE_ENSURE_ROW.format(row="NEW", cond="", t="{t}")
+    + _SQLITE_ADD.format(sign="+", row="NEW", cond="", t="{t}")
+    + " END",
+    "update": "AFTER UPDATE OF deleted_at, organization_id ON {t} "
+    "WHEN (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) OR OLD.organization_id <> NEW.organization_id BEGIN "
+    + _SQLITE_ADD.format(sign="-", row="OLD", cond="OLD.deleted_at IS NULL AND", t="{t}")
+    + _SQLITE_ENSURE_ROW.format(row="NEW", cond="NEW.deleted_at IS NULL AND", t="{t}")
+    + _SQLITE_ADD.format(sign="+", row="NEW", cond="NEW.deleted_at IS NULL AND", t="{t}")
+    + " END",
+    # Never creates a row: during a test flush (DELETE FROM every table) the counts may already be gone.
+    "delete": "AFTER DELETE ON {t} WHEN OLD.deleted_at IS NULL BEGIN "
+    + _SQLITE_ADD.format(sign="-", row="OLD", cond="", t="{t}")
+    + " END",
+}
+
+
+def sqlite_trigger_name(table: str, event: str) -> str:
+    return f"livecount_{table}_{event}"  # SQLite trigger names are per database, not per table
+
+
+def _sqlite_install(cursor, tables):
+    for table in tables:
+        for event, definition in SQLITE_TRIGGERS.items():
+            name = sqlite_trigger_name(table, event)
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"CREATE TRIGGER {name} {definition.format(t=table)}")
+
+
+def _sqlite_uninstall(cursor, tables):
+    for table in tables:
+        for event in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {sqlite_trigger_name(table, event)}")
+
+
+# Install, uninstall, backfill (the migration and repairs) ------------------------------------------------------
+
+
+def _vendor_call(connection, postgresql, sqlite, tables):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            postgresql(cursor, tables)
+        elif connection.vendor == "sqlite":
+            sqlite(cursor, tables)
+        else:
+            raise NotImplementedError(f"live counts need triggers written for {connection.vendor}")
+
+
+def install(connection=default_connection, tables=COUNTED_TABLES) -> None:
+    """Create (or replace) the counting triggers of `tables`, then backfill their counts. Idempotent."""
+    with transaction.atomic(using=connection.alias):
+        _vendor_call(connection, _pg_install, _sqlite_install, tables)
+        backfill(connection, tables)
+
+
+def uninstall(connection=default_connection, tables=COUNTED_TABLES) -> None:
+    """Drop the counting triggers (and, on PostgreSQL, their functions)."""
+    _vendor_call(connection, _pg_uninstall, _sqlite_uninstall, tables)
+
+
+def backfill(connection=default_connection, tables=COUNTED_TABLES) -> None:
+    """Replace the counts of `tables` by a COUNT of their live rows, one row per organization. Writers of those
+    tables wait meanwhile (PostgreSQL: SHARE ROW EXCLUSIVE until the transaction ends; readers go on), and so does
+    a second backfill of the same table, so no change is lost or counted twice."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for table in tables:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute('DELETE FROM serviceengine_livecount WHERE "table" = %s', [table])
+            cursor.execute(
+                'INSERT INTO serviceengine_livecount (organization_id, "table", n) '
+                f"SELECT organization_id, %s, COUNT(*) FROM {table} WHERE deleted_at IS NULL GROUP BY organization_id",
+                [table],
+            )
