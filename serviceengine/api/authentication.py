@@ -33,7 +33,7 @@ _TOKEN_PARTS = (
 )
 _TOKEN_COLUMNS = [prefix + name for model, prefix in _TOKEN_PARTS for name in _attnames(model)]
 _TOKEN_QUERY = CompiledQuery(
-    ApiToken, lambda token_hash: ApiToken.all_objects.filter(token_hash=token_hash).values_list(*_TOKEN_COLUMNS)
+    ApiToken, lambda token_hash: ApiToken.all_objects.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_COLUMNS)
 )
 
 

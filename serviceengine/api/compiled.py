@@ -88,7 +88,7 @@ def _forms(stand_in) -> list:
     return forms
 
 
-def _nest(model, names: list[str]):
+def nest(model, names: list[str]):
     """A function turning a result tuple into a nested Row, for the selected `names` (attnames and relation paths)."""
     tree: dict = {}
     for index, name in enumerate(names):
@@ -171,7 +171,7 @@ class CompiledQuery:
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         columns = [column[0] for column in compiler.select[: compiler.col_count]]
         return _Compiled(sql, params, slots, compiler, compiler.get_converters(columns), names,
-                         _nest(self.model, names))
+                         nest(self.model, names))
 
     def _get(self, values: tuple, shape, paged: bool) -> _Compiled:
         cache = getattr(self._local, "cache", None)

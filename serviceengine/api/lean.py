@@ -1,15 +1,38 @@
 """Lean reads: an endpoint's list page and retrieve row as compiled queries returning `Row` objects.
 
 A viewset that sets `lean = LeanReader(...)` answers unfiltered lists (any sort, any page) and retrieves through it;
-lists with `filters[...]` and every write keep the ORM path. Both paths select the same columns and run the same
-number of queries; the read serializers cannot tell a `Row` from a model instance (tests/perf/test_lean_reads.py
-renders every lean endpoint both ways and compares the bodies).
+lists with `filters[...]` and every write keep the ORM path. Both paths read the same columns, and the read
+serializers cannot tell a `Row` from a model instance (tests/perf/test_lean_reads.py renders every lean endpoint
+both ways, on SQLite and PostgreSQL, and compares the bodies byte for byte).
+
+Children (an order's employees and tags) come, on PostgreSQL, inside the row query as one JSON array per kind and
+row (`JSONB_AGG` in a correlated subquery over the junction's index): a retrieve is then one round trip after the
+token, a page two (its total, its rows). On SQLite they take one query per kind for the whole page. JSON carries
+strings, numbers and booleans faithfully, and ids as their text (what the serializers print anyway), so child
+columns are limited to such fields (checked when the reader is built).
 """
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .compiled import CompiledQuery, Many
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import JSONObject
+
+from .compiled import CompiledQuery, Many, nest
 from .filtering import sort_ordering
+
+EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
+JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "IntegerField", "BigIntegerField",
+                 "SmallIntegerField", "PositiveIntegerField", "BooleanField"}
+
+
+def _field(model, path: str):
+    """The model field a `values_list()` path names (`user__name_f` → User.name_f, `role_id` → the foreign key)."""
+    *relations, leaf = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(leaf)
 
 
 @dataclass(frozen=True)
@@ -31,14 +54,16 @@ class LeanReader:
         self.model = model
         self.columns = tuple(columns)
         self.children = tuple(children)
+        for child in self.children:
+            for column in child.columns:
+                field = _field(child.model, column)
+                if field.get_internal_type() not in JSON_FAITHFUL:
+                    raise ValueError(f"{child.model.__name__}.{column}: a {field.get_internal_type()} cannot be embedded")
         live = model.objects  # the default manager: live rows only for soft-deletable models
         self._page = CompiledQuery(
-            model,
-            lambda org_id, shape: live.for_org(org_id).order_by(*sort_ordering(*shape)).values_list(*self.columns),
+            model, lambda org_id, shape: self._select(live.for_org(org_id).order_by(*sort_ordering(*shape)))
         )
-        self._one = CompiledQuery(
-            model, lambda org_id, pk: live.for_org(org_id).filter(pk=pk).values_list(*self.columns)
-        )
+        self._one = CompiledQuery(model, lambda org_id, pk: self._select(live.for_org(org_id).filter(pk=pk).order_by()))
         self._children = [
             (
                 child,
@@ -48,9 +73,32 @@ class LeanReader:
                     .order_by(*child.order)
                     .values_list(child.parent, *child.columns),
                 ),
+                nest(child.model, list(child.columns)),
             )
             for child in self.children
         ]
+
+    @staticmethod
+    def _embeds_children() -> bool:
+        """PostgreSQL answers the children inside the row query (one JSON array per child kind and row): one round
+        trip instead of 1 + one per kind. SQLite runs the child queries."""
+        return connection.vendor == "postgresql"
+
+    def _select(self, queryset):
+        if not self._embeds_children():
+            return queryset.values_list(*self.columns)
+        embedded = {}
+        for index, child in enumerate(self.children):
+            rows = (
+                child.model._default_manager.filter(**{child.parent: OuterRef("id")})
+                .order_by()
+                .values(child.parent)
+                .annotate(rows=JSONBAgg(JSONObject(**{f"c{i}": F(c) for i, c in enumerate(child.columns)}),
+                                        order_by=child.order))
+                .values("rows")
+            )
+            embedded[f"{EMBEDDED}{index}"] = Subquery(rows)
+        return queryset.annotate(**embedded).values_list(*self.columns, *embedded)
 
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> list:
         rows = self._page.rows(organization.pk, shape=sort, page=(limit, offset))
@@ -65,8 +113,15 @@ class LeanReader:
     def _attach(self, rows: list) -> None:
         if not rows:
             return
+        if self._embeds_children():
+            for index, (child, _query, build) in enumerate(self._children):
+                name, keys = f"{EMBEDDED}{index}", [f"c{i}" for i in range(len(child.columns))]
+                for row in rows:
+                    embedded = row.__dict__.pop(name) or []
+                    setattr(row, child.to_attr, [build([item[key] for key in keys]) for item in embedded])
+            return
         ids = Many(row.id for row in rows)
-        for child, query in self._children:
+        for child, query, _build in self._children:
             groups = defaultdict(list)
             for linked in query.rows(ids):
                 groups[getattr(linked, child.parent)].append(linked)

@@ -48,7 +48,8 @@ class EnvelopePagination(BasePagination):
             raise AssertionError("EnvelopePagination needs an ordered queryset: an unordered page is not stable")
         self.request = request
         self.page, self.limit = self.parse_params(request)
-        self.total = queryset.count()
+        known = getattr(self, "known_total", None)
+        self.total = queryset.count() if known is None else known
         offset = (self.page - 1) * self.limit
         return list(queryset[offset : offset + self.limit])
 

@@ -10,11 +10,14 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from rest_framework import status as http_status
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from serviceengine.counts import live_total
 from serviceengine.services import parse_uuid
 
 from . import messages as msg
@@ -72,6 +75,23 @@ class OrgViewSet(viewsets.GenericViewSet):
         super().__init_subclass__(**kwargs)
         if {"queryset", "get_queryset"} & cls.__dict__.keys():
             raise TypeError(f"{cls.__name__}: refine the queryset with scope_queryset(), never queryset/get_queryset")
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        view = super().as_view(actions, **initkwargs)
+        # ATOMIC_REQUESTS is replaced by `dispatch` below: reads run in autocommit (no BEGIN/COMMIT round trips; their
+        # statements see committed data one by one either way under READ COMMITTED), writes in one transaction.
+        view._non_atomic_requests = set(settings.DATABASES)
+        return view
+
+    request_transaction = True  # whether this request runs in its own transaction (read by the exception handler)
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:
+            self.request_transaction = False
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     @property
     def organization(self):
@@ -144,6 +164,8 @@ class OrgViewSet(viewsets.GenericViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
+        if not has_filters(request):
+            self.paginator.known_total = live_total(self.model, self.organization)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -153,10 +175,15 @@ class OrgViewSet(viewsets.GenericViewSet):
         organization = self.organization
         rows = self.paginator.paginate_rows(
             request,
-            lambda: self.model.objects.for_org(organization).count(),
+            self.unfiltered_total,
             lambda limit, offset: self.lean.page(organization, sort, limit, offset),
         )
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def unfiltered_total(self) -> int:
+        """The number of rows an unfiltered list has: the trigger-kept live count where there is one."""
+        total = live_total(self.model, self.organization)
+        return self.model.objects.for_org(self.organization).count() if total is None else total
 
     def lean_object(self):
         """`get_object()` through `self.lean`: the same 404 for a malformed, unknown or other organization's id."""

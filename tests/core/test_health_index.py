@@ -55,11 +55,10 @@ def test_index_lists_the_endpoints(anon, db):
 def test_authenticated_route_is_503_json_when_the_database_fails(api, monkeypatch):
     from serviceengine.api import authentication
 
-    class Broken:
-        def select_related(self, *args):
-            raise OperationalError("server closed the connection unexpectedly")
+    def broken(token_hash):
+        raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(authentication.ApiToken, "all_objects", Broken())
+    monkeypatch.setattr(authentication, "find_token", broken)
     response = api.get("/api/probes")
     assert_detail(response, 503, "Service temporarily unavailable.")
     assert "closed the connection" not in response.content.decode()

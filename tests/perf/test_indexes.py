@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from serviceengine.counts import COUNTED_TABLES
 from serviceengine.models import ApiToken, Role, User
 from serviceengine.roles import ensure_default_roles
 from tests.perf.series import Volumes, seed_world
@@ -38,7 +39,7 @@ pytestmark = [
 ]
 
 VOLUMES = Volumes(
-    orgs=10, members=50, clients=24_000, services=20_000, tags=100, orders=100_000, order_employees=0, order_tags=0,
+    orgs=10, members=50, clients=24_000, services=20_000, tags=100, orders=100_000, order_employees=1, order_tags=1,
     proposals=20_000, proposal_items=1, invoices=20_000, invoice_items=1, tickets=20_000, ticket_messages=0,
     slug_prefix="perf",
 )
@@ -185,14 +186,19 @@ def value_of(spec, samples):
 
 
 def captured(api, url, params, table):
-    """The page query and the COUNT query of one list request."""
+    """The page query and the COUNT query of one list request. An unfiltered list of a counted table reads its
+    total from the trigger-kept live counts (serviceengine/counts.py) instead: then the COUNT is None."""
     with CaptureQueriesContext(connection) as ctx:
         response = api.get(url, params)
     assert response.status_code == 200, response.content[:300]
     main = [q["sql"] for q in ctx.captured_queries if re.match(rf'SELECT .*? FROM "{table}"', q["sql"], re.DOTALL)]
     count = [q for q in main if "COUNT(*)" in q]
     page = [q for q in main if "COUNT(*)" not in q and "LIMIT" in q]
-    assert len(count) == 1 and len(page) == 1, main
+    live = [q["sql"] for q in ctx.captured_queries if "serviceengine_livecount" in q["sql"]]
+    if table in COUNTED_TABLES and not any(key.startswith("filters[") for key in params):
+        assert count == [] and len(live) == 1 and len(page) == 1, main + live
+        return page[0], None
+    assert len(count) == 1 and len(page) == 1 and live == [], main + live
     return page[0], count[0]
 
 
@@ -277,7 +283,7 @@ def test_list_query_uses_an_organization_index(world, endpoint, kind, arg):
     problems = [
         *(f"page: {p}" for p in check_plan(page, table=table, indexes=indexes, equal_id=equal_id,
                                            sorted_by_index=sorted_by_index, whole_tenant_sort=whole_tenant_sort)),
-        *(f"count: {p}" for p in check_plan(count, table=table, indexes=indexes, equal_id=equal_id,
-                                            filter_column=filter_column)),
+        *(f"count: {p}" for p in (check_plan(count, table=table, indexes=indexes, equal_id=equal_id,
+                                             filter_column=filter_column) if count else [])),
     ]
-    assert not problems, "\n".join([*problems, "-- page:", render(page), "-- count:", render(count)])
+    assert not problems, "\n".join([*problems, "-- page:", render(page), "-- count:", render(count) if count else ""])

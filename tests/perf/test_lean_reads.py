@@ -127,3 +127,11 @@ def test_compiled_queries_are_per_thread(org, orders):
     for thread in threads:
         thread.join()
     assert errors == [] and results == [6, 6, 6, 6]
+
+
+def test_children_with_columns_json_would_alter_are_refused():
+    from orders.models import OrderEmployee
+    from serviceengine.api.lean import Children, LeanReader
+
+    with pytest.raises(ValueError, match="cannot be embedded"):
+        LeanReader(Order, ["id"], children=[Children("employee_list", OrderEmployee, "order_id", ("user__created_at",))])

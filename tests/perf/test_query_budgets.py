@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from serviceengine.models import ApiToken
@@ -25,7 +26,7 @@ BUDGETS = {
     "clients retrieve":      3,  # token, client role, row (same joins and subquery)
     "services list":         3,  # token, count, page
     "services retrieve":     2,  # token, row
-    "orders list":           5,  # token, count, page (client, address, role joined), employees, tags
+    "orders list":           5,  # token, live count, page (client, address, role joined), employees, tags
     "orders retrieve":       4,  # token, order (same joins), employees, tags
     "order tasks list":      4,  # token, order, tasks, task employees
     "order messages list":   3,  # token, order, messages (author joined)
@@ -36,6 +37,10 @@ BUDGETS = {
     "tickets list":          5,  # token, count, page (client, address, role, order joined), employees, tags
     "tickets retrieve":      5,  # token, ticket (same joins), employees, tags, messages
 }
+
+# PostgreSQL: lean reads (serviceengine/api/lean.py) embed the employees and tags of each order in its row.
+if connection.vendor == "postgresql":
+    BUDGETS.update({"orders list": 3, "orders retrieve": 2})
 
 LIST_ROWS = 101
 MANY = 50
