@@ -153,7 +153,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["serviceengine.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["serviceengine.api.authentication.HasOrganization"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["serviceengine.api.renderers.FastJSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "serviceengine.api.pagination.EnvelopePagination",
     "DEFAULT_SCHEMA_CLASS": "serviceengine.api.schema.ContractAutoSchema",
     # No OPTIONS metadata: the contract routes no OPTIONS (405); CORS preflights are answered by corsheaders.

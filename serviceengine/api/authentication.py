@@ -3,7 +3,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
-from serviceengine.models import ApiToken, Organization, Role, User, hash_token
+from serviceengine.models import ApiToken, Organization, User, hash_token
 
 from . import messages as msg
 from .compiled import CompiledQuery
@@ -24,34 +24,33 @@ def _attnames(model) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields]
 
 
-# The token with its organization, its team member and the member's role: one row, four model instances.
+# The token, its organization (`request.organization`) and the token's team member (`request.user`: the author
+# of messages, who completes tasks), in one row. The member loads its identity only; its other fields, and its
+# role, load on first use (no API path uses them).
 _TOKEN_PARTS = (
-    (ApiToken, ""),
-    (Organization, "organization__"),
-    (User, "user__"),
-    (Role, "user__role__"),
+    (ApiToken, "", _attnames(ApiToken)),
+    (Organization, "organization__", _attnames(Organization)),
+    (User, "user__", ["id", "organization_id", "role_id", "email", "name_f", "name_l"]),
 )
-_TOKEN_COLUMNS = [prefix + name for model, prefix in _TOKEN_PARTS for name in _attnames(model)]
+_TOKEN_COLUMNS = [prefix + name for _model, prefix, names in _TOKEN_PARTS for name in names]
 _TOKEN_QUERY = CompiledQuery(
     ApiToken, lambda token_hash: ApiToken.all_objects.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_COLUMNS)
 )
 
 
 def find_token(token_hash: str) -> ApiToken | None:
-    """The token stored under `token_hash`, with `organization`, `user` and `user.role` loaded, or None.
-    The same single query `select_related("organization", "user", "user__role")` runs, compiled once."""
+    """The token stored under `token_hash` with `organization` and `user` loaded, or None: one query, compiled
+    once (the SQL of `select_related("organization", "user")` with the member's identity columns)."""
     _names, rows = _TOKEN_QUERY.tuples(token_hash)
     if not rows:
         return None
     values, start, instances = rows[0], 0, []
-    for model, _prefix in _TOKEN_PARTS:
-        names = _attnames(model)
+    for model, _prefix, names in _TOKEN_PARTS:
         instances.append(model.from_db(_TOKEN_QUERY.alias, names, values[start : start + len(names)]))
         start += len(names)
-    token, organization, user, role = instances
+    token, organization, user = instances
     ApiToken.organization.field.set_cached_value(token, organization)
     ApiToken.user.field.set_cached_value(token, user)
-    User.role.field.set_cached_value(user, role)
     return token
 
 

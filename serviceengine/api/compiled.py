@@ -13,7 +13,9 @@ the request's values. Rows come back through the ORM's own converters, as:
 - model instances (`instances()`), built with `Model.from_db` as the ORM would.
 
 Only shapes whose SQL does not depend on the values may be compiled: equality on a value, `IN` lists (compiled per
-length), and a trailing page (`LIMIT`/`OFFSET` as parameters). Anything else stays on the ORM.
+length), and a trailing page: `LIMIT` written in the SQL (one statement per page size), `OFFSET` too for first pages
+and a parameter otherwise. PostgreSQL cannot cost a generic plan for an unknown limit or offset and would plan the
+prepared statement again on every run. Anything else stays on the ORM.
 """
 import functools
 import threading
@@ -135,7 +137,7 @@ class CompiledQuery:
         self.alias = alias
         self._local = threading.local()
 
-    def _compile(self, values: tuple, shape, paged: bool) -> _Compiled:
+    def _compile(self, values: tuple, shape, page: tuple | None) -> _Compiled:
         stand_ins = []
         for value in values:
             if isinstance(value, Many):
@@ -164,35 +166,37 @@ class CompiledQuery:
         expected = sum(len(s.values) if isinstance(s, Many) else 1 for s in stand_ins)
         if len({(a, e) for _, a, e, _ in slots}) != expected:
             raise ValueError(f"CompiledQuery({self.model.__name__}): every value must appear among the SQL parameters")
-        if paged:
-            sql = f"{sql} LIMIT %s OFFSET %s"
-            params += [0, 0]
+        if page is not None:
+            limit, first = page
+            sql = f"{sql} LIMIT {int(limit)} OFFSET " + ("0" if first else "%s")
+            if not first:
+                params.append(0)
         query = queryset.query
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         columns = [column[0] for column in compiler.select[: compiler.col_count]]
         return _Compiled(sql, params, slots, compiler, compiler.get_converters(columns), names,
                          nest(self.model, names))
 
-    def _get(self, values: tuple, shape, paged: bool) -> _Compiled:
+    def _get(self, values: tuple, shape, page: tuple | None) -> _Compiled:
         cache = getattr(self._local, "cache", None)
         if cache is None:
             cache = self._local.cache = {}
-        key = (shape, paged, tuple(len(v.values) if isinstance(v, Many) else None for v in values))
+        key = (shape, page, tuple(len(v.values) if isinstance(v, Many) else None for v in values))
         compiled = cache.get(key)
         if compiled is None:
-            compiled = cache[key] = self._compile(values, shape, paged)
+            compiled = cache[key] = self._compile(values, shape, page)
         return compiled
 
     def _execute(self, values: tuple, shape, page) -> tuple[_Compiled, list]:
-        compiled = self._get(values, shape, page is not None)
+        compiled = self._get(values, shape, None if page is None else (page[0], page[1] == 0))
         params = list(compiled.params)
         for position, arg_index, element_index, transform in compiled.slots:
             value = values[arg_index]
             if element_index is not None:
                 value = value.values[element_index]
             params[position] = transform(value) if transform else value
-        if page is not None:
-            params[-2], params[-1] = page
+        if page is not None and page[1] != 0:
+            params[-1] = page[1]
         with connections[self.alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

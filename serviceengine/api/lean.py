@@ -16,13 +16,17 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connection
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import JSONObject
+
+from serviceengine.counts import COUNTED
+from serviceengine.models import LiveCount
 
 from .compiled import CompiledQuery, Many, nest
 from .filtering import sort_ordering
 
 EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
+TOTAL = "live_total_"  # annotation name of the total carried by page rows
 JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "IntegerField", "BigIntegerField",
                  "SmallIntegerField", "PositiveIntegerField", "BooleanField"}
 
@@ -61,9 +65,14 @@ class LeanReader:
                     raise ValueError(f"{child.model.__name__}.{column}: a {field.get_internal_type()} cannot be embedded")
         live = model.objects  # the default manager: live rows only for soft-deletable models
         self._page = CompiledQuery(
-            model, lambda org_id, shape: self._select(live.for_org(org_id).order_by(*sort_ordering(*shape)))
+            model,
+            lambda org_id, shape: self._select(
+                self._with_total(live.for_org(org_id), org_id).order_by(*sort_ordering(*shape)), embed=False
+            ),
         )
-        self._one = CompiledQuery(model, lambda org_id, pk: self._select(live.for_org(org_id).filter(pk=pk).order_by()))
+        self._one = CompiledQuery(
+            model, lambda org_id, pk: self._select(live.for_org(org_id).filter(pk=pk).order_by(), embed=self._embeds())
+        )
         self._children = [
             (
                 child,
@@ -79,14 +88,31 @@ class LeanReader:
         ]
 
     @staticmethod
-    def _embeds_children() -> bool:
-        """PostgreSQL answers the children inside the row query (one JSON array per child kind and row): one round
-        trip instead of 1 + one per kind. SQLite runs the child queries."""
+    def _embeds() -> bool:
+        """Whether a retrieve embeds its children: on PostgreSQL, one JSON array per child kind inside the row query
+        (one round trip instead of 1 + one per kind). Pages do not: per-row subqueries cost PostgreSQL more than
+        one query per child kind for the whole page (measured with bench/)."""
         return connection.vendor == "postgresql"
 
-    def _select(self, queryset):
-        if not self._embeds_children():
-            return queryset.values_list(*self.columns)
+    def _with_total(self, queryset, org_id):
+        """For a counted model, every page row also carries the trigger-kept total (serviceengine/counts.py), one
+        round trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
+        table = COUNTED.get(self.model._meta.label)
+        if table is None:
+            return queryset
+        total = (
+            LiveCount.objects.filter(organization_id=org_id, table=table)
+            .order_by()
+            .values("table")
+            .annotate(total=Sum("n"))
+            .values("total")
+        )
+        return queryset.annotate(**{TOTAL: Subquery(total)})
+
+    def _select(self, queryset, *, embed: bool):
+        extra = [TOTAL] if TOTAL in queryset.query.annotations else []
+        if not embed:
+            return queryset.values_list(*self.columns, *extra)
         embedded = {}
         for index, child in enumerate(self.children):
             rows = (
@@ -100,20 +126,25 @@ class LeanReader:
             embedded[f"{EMBEDDED}{index}"] = Subquery(rows)
         return queryset.annotate(**embedded).values_list(*self.columns, *embedded)
 
-    def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> list:
+    def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
+        """The rows of one page, and the unfiltered total when the rows carry it (a counted model, a page with
+        rows); otherwise None."""
         rows = self._page.rows(organization.pk, shape=sort, page=(limit, offset))
-        self._attach(rows)
-        return rows
+        total = None
+        for row in rows:
+            total = row.__dict__.pop(TOTAL, None)
+        self._attach(rows, embedded=False)
+        return rows, (None if total is None else int(total))
 
     def one(self, organization, pk):
         rows = self._one.rows(organization.pk, pk)
-        self._attach(rows)
+        self._attach(rows, embedded=self._embeds())
         return rows[0] if rows else None
 
-    def _attach(self, rows: list) -> None:
+    def _attach(self, rows: list, *, embedded: bool) -> None:
         if not rows:
             return
-        if self._embeds_children():
+        if embedded:
             for index, (child, _query, build) in enumerate(self._children):
                 name, keys = f"{EMBEDDED}{index}", [f"c{i}" for i in range(len(child.columns))]
                 for row in rows:

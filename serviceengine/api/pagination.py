@@ -54,11 +54,13 @@ class EnvelopePagination(BasePagination):
         return list(queryset[offset : offset + self.limit])
 
     def paginate_rows(self, request, count, fetch) -> list:
-        """The same page as `paginate_queryset`, from callables: `count()` → total, `fetch(limit, offset)` → rows."""
+        """The same page as `paginate_queryset`, from callables: `fetch(limit, offset)` → (rows, total or None),
+        `count()` → total when the fetch did not bring it."""
         self.request = request
         self.page, self.limit = self.parse_params(request)
-        self.total = count()
-        return fetch(self.limit, (self.page - 1) * self.limit)
+        rows, total = fetch(self.limit, (self.page - 1) * self.limit)
+        self.total = count() if total is None else total
+        return rows
 
     def path(self) -> str:
         return self.request.build_absolute_uri(self.request.path)

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Mapping
 from typing import ClassVar
 
+from django.db.models.manager import BaseManager
 from rest_framework import relations, serializers
 from rest_framework.fields import SkipField, is_simple_callable
 
@@ -30,7 +31,21 @@ def _converter(field):
     if kind is serializers.BooleanField:
         slow = field.to_representation
         return lambda value: value if value is True or value is False else slow(value)
+    if _renders_by_plan(field):  # a nested object: its own plan, without the serializer instance in between
+        return ReadPlan.of(type(field)).render
+    if isinstance(field, serializers.ListSerializer) and type(field).to_representation is LIST_REPRESENTATION \
+            and _renders_by_plan(field.child):
+        render = ReadPlan.of(type(field.child)).render
+        return lambda value: [render(item) for item in (value.all() if isinstance(value, BaseManager) else value)]
     return field.to_representation
+
+
+def _renders_by_plan(field) -> bool:
+    return isinstance(field, ContractSerializer) and type(field).to_representation is ContractSerializer.to_representation
+
+
+LIST_REPRESENTATION = serializers.ListSerializer.to_representation
+GENERIC, ONE_ATTRIBUTE, PATH = 0, 1, 2
 
 
 class ReadPlan:
@@ -39,17 +54,23 @@ class ReadPlan:
     DRF's `Serializer.to_representation` reads `self.fields`, which deep-copies every declared field (and every
     nested serializer's fields) for each serializer instance: about 60 field constructions per order row, most of
     a list request's Python time. The plan keeps one bound copy per class and, per readable field, its attribute
-    path and a converter; the output is the same dict DRF builds (same keys, order, null rules and SkipField)."""
+    path and a converter (nested objects render through their own plans); the output is the same dict DRF builds
+    (same keys, order, null rules and SkipField)."""
 
     _plans: ClassVar[dict] = {}
-    _lock = threading.Lock()
+    _lock = threading.RLock()  # reentrant: a plan builds the plans of the objects it nests
 
     def __init__(self, serializer_class):
         template = serializer_class()
         self.steps = []
         for field in template._readable_fields:
-            attrs = None if isinstance(field, relations.RelatedField) else tuple(field.source_attrs)
-            self.steps.append((field.field_name, attrs, _converter(field), field))
+            if isinstance(field, relations.RelatedField):
+                kind, attrs = GENERIC, None
+            elif len(field.source_attrs) == 1:
+                kind, attrs = ONE_ATTRIBUTE, field.source_attrs[0]
+            else:
+                kind, attrs = PATH, tuple(field.source_attrs)
+            self.steps.append((field.field_name, kind, attrs, _converter(field), field))
 
     @classmethod
     def of(cls, serializer_class) -> "ReadPlan":
@@ -63,21 +84,26 @@ class ReadPlan:
 
     def render(self, instance) -> dict:
         ret = {}
-        for name, attrs, convert, field in self.steps:
-            if attrs is None:  # relational field: DRF's own path, unchanged
-                try:
-                    value = field.get_attribute(instance)
-                except SkipField:
-                    continue
-                check = value.pk if isinstance(value, relations.PKOnlyObject) else value
-                ret[name] = None if check is None else field.to_representation(value)
-                continue
+        for name, kind, attrs, convert, field in self.steps:
             try:
-                value = instance
-                for attr in attrs:  # the source's attribute path; empty for source="*"
-                    value = getattr(value, attr)
+                if kind == ONE_ATTRIBUTE:
+                    value = getattr(instance, attrs)
                     if callable(value) and is_simple_callable(value):
                         value = value()
+                elif kind == PATH:
+                    value = instance
+                    for attr in attrs:  # the source's attribute path; empty for source="*"
+                        value = getattr(value, attr)
+                        if callable(value) and is_simple_callable(value):
+                            value = value()
+                else:  # relational field: DRF's own path, unchanged
+                    try:
+                        value = field.get_attribute(instance)
+                    except SkipField:
+                        continue
+                    check = value.pk if isinstance(value, relations.PKOnlyObject) else value
+                    ret[name] = None if check is None else field.to_representation(value)
+                    continue
             # A missing attribute or related object, a mapping, a null on the path: DRF's own rules decide.
             except Exception:  # noqa: BLE001
                 try:

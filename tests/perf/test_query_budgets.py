@@ -26,7 +26,7 @@ BUDGETS = {
     "clients retrieve":      3,  # token, client role, row (same joins and subquery)
     "services list":         3,  # token, count, page
     "services retrieve":     2,  # token, row
-    "orders list":           5,  # token, live count, page (client, address, role joined), employees, tags
+    "orders list":           4,  # token, page (client, address, role joined; the live total), employees, tags
     "orders retrieve":       4,  # token, order (same joins), employees, tags
     "order tasks list":      4,  # token, order, tasks, task employees
     "order messages list":   3,  # token, order, messages (author joined)
@@ -38,9 +38,9 @@ BUDGETS = {
     "tickets retrieve":      5,  # token, ticket (same joins), employees, tags, messages
 }
 
-# PostgreSQL: lean reads (serviceengine/api/lean.py) embed the employees and tags of each order in its row.
+# PostgreSQL: a lean retrieve (serviceengine/api/lean.py) embeds the order's employees and tags in its row.
 if connection.vendor == "postgresql":
-    BUDGETS.update({"orders list": 3, "orders retrieve": 2})
+    BUDGETS.update({"orders retrieve": 2})
 
 LIST_ROWS = 101
 MANY = 50
