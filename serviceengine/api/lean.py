@@ -6,8 +6,8 @@ serializers cannot tell a `Row` from a model instance (tests/perf/test_lean_read
 both ways, on SQLite and PostgreSQL, and compares the bodies byte for byte).
 
 Children (an order's employees and tags) come, on PostgreSQL, inside the row query as one JSON array per kind and
-row (`JSONB_AGG` in a correlated subquery over the junction's index): a retrieve is then one round trip after the
-token, a page two (its total, its rows). On SQLite they take one query per kind for the whole page. JSON carries
+row (`JSONB_AGG` in a correlated subquery over the junction's index): a retrieve or a page is then one query after
+the token (a page's rows also carry its total). On SQLite they take one query per kind for the whole page. JSON carries
 strings, numbers and booleans faithfully, and ids as their text (what the serializers print anyway), so child
 columns are limited to such fields (checked when the reader is built).
 """
@@ -62,12 +62,13 @@ class LeanReader:
             for column in child.columns:
                 field = _field(child.model, column)
                 if field.get_internal_type() not in JSON_FAITHFUL:
-                    raise ValueError(f"{child.model.__name__}.{column}: a {field.get_internal_type()} cannot be embedded")
+                    kind = field.get_internal_type()
+                    raise ValueError(f"{child.model.__name__}.{column}: a {kind} cannot be embedded")
         live = model.objects  # the default manager: live rows only for soft-deletable models
         self._page = CompiledQuery(
             model,
             lambda org_id, shape: self._select(
-                self._with_total(live.for_org(org_id), org_id).order_by(*sort_ordering(*shape)), embed=False
+                self._with_total(live.for_org(org_id), org_id).order_by(*sort_ordering(*shape)), embed=self._embeds()
             ),
         )
         self._one = CompiledQuery(
@@ -89,9 +90,9 @@ class LeanReader:
 
     @staticmethod
     def _embeds() -> bool:
-        """Whether a retrieve embeds its children: on PostgreSQL, one JSON array per child kind inside the row query
-        (one round trip instead of 1 + one per kind). Pages do not: per-row subqueries cost PostgreSQL more than
-        one query per child kind for the whole page (measured with bench/)."""
+        """Whether rows embed their children: on PostgreSQL, one JSON array per child kind inside the row query
+        (one round trip instead of 1 + one per kind; the prepared statement keeps its plan, so the correlated
+        subqueries are planned once per connection, not per request)."""
         return connection.vendor == "postgresql"
 
     def _with_total(self, queryset, org_id):
@@ -124,7 +125,7 @@ class LeanReader:
                 .values("rows")
             )
             embedded[f"{EMBEDDED}{index}"] = Subquery(rows)
-        return queryset.annotate(**embedded).values_list(*self.columns, *embedded)
+        return queryset.annotate(**embedded).values_list(*self.columns, *extra, *embedded)
 
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
         """The rows of one page, and the unfiltered total when the rows carry it (a counted model, a page with
@@ -133,7 +134,7 @@ class LeanReader:
         total = None
         for row in rows:
             total = row.__dict__.pop(TOTAL, None)
-        self._attach(rows, embedded=False)
+        self._attach(rows, embedded=self._embeds())
         return rows, (None if total is None else int(total))
 
     def one(self, organization, pk):

@@ -38,9 +38,9 @@ BUDGETS = {
     "tickets retrieve":      5,  # token, ticket (same joins), employees, tags, messages
 }
 
-# PostgreSQL: a lean retrieve (serviceengine/api/lean.py) embeds the order's employees and tags in its row.
+# PostgreSQL: lean reads (serviceengine/api/lean.py) embed each order's employees and tags in its row.
 if connection.vendor == "postgresql":
-    BUDGETS.update({"orders retrieve": 2})
+    BUDGETS.update({"orders list": 2, "orders retrieve": 2})
 
 LIST_ROWS = 101
 MANY = 50
