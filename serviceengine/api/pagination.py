@@ -44,18 +44,19 @@ class EnvelopePagination(BasePagination):
         return page, limit
 
     def paginate_queryset(self, queryset, request, view=None):
+        """A page of `queryset`; the total is the view's `list_total(queryset)` when it has one, else a COUNT."""
         if not queryset.ordered:
             raise AssertionError("EnvelopePagination needs an ordered queryset: an unordered page is not stable")
-        self.request = request
-        self.page, self.limit = self.parse_params(request)
-        known = getattr(self, "known_total", None)
-        self.total = queryset.count() if known is None else known
-        offset = (self.page - 1) * self.limit
-        return list(queryset[offset : offset + self.limit])
+        list_total = getattr(view, "list_total", None)
+        return self.paginate_rows(
+            request,
+            (lambda: list_total(queryset)) if list_total else queryset.count,
+            lambda limit, offset: (list(queryset[offset : offset + limit]), None),
+        )
 
     def paginate_rows(self, request, count, fetch) -> list:
-        """The same page as `paginate_queryset`, from callables: `fetch(limit, offset)` → (rows, total or None),
-        `count()` → total when the fetch did not bring it."""
+        """A page from callables: `fetch(limit, offset)` → (rows, total or None), `count()` → the total when the
+        fetch did not bring it."""
         self.request = request
         self.page, self.limit = self.parse_params(request)
         rows, total = fetch(self.limit, (self.page - 1) * self.limit)

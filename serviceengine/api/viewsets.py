@@ -164,8 +164,6 @@ class OrgViewSet(viewsets.GenericViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        if not has_filters(request):
-            self.paginator.known_total = live_total(self.model, self.organization)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -175,15 +173,16 @@ class OrgViewSet(viewsets.GenericViewSet):
         organization = self.organization
         rows = self.paginator.paginate_rows(
             request,
-            self.unfiltered_total,
+            lambda: self.list_total(self.get_queryset()),
             lambda limit, offset: self.lean.page(organization, sort, limit, offset),
         )
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
-    def unfiltered_total(self) -> int:
-        """The number of rows an unfiltered list has: the trigger-kept live count where there is one."""
-        total = live_total(self.model, self.organization)
-        return self.model.objects.for_org(self.organization).count() if total is None else total
+    def list_total(self, queryset) -> int:
+        """`meta.total` of a list of `queryset`: the trigger-kept live count when the request has no filters and
+        the model is counted (serviceengine/counts.py), else a COUNT of the queryset."""
+        total = None if has_filters(self.request) else live_total(self.model, self.organization)
+        return queryset.count() if total is None else total
 
     def lean_object(self):
         """`get_object()` through `self.lean`: the same 404 for a malformed, unknown or other organization's id."""
