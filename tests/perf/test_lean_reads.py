@@ -5,7 +5,6 @@ off (the ORM querysets of the viewset, model instances); the bodies must be byte
 both directions, several pages, a page past the end, retrieves of rows with and without their optional relations,
 and the 404s. Then the compiled queries themselves: stand-in values, IN lists of any length, thread safety.
 """
-import threading
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from orders.models import Order
 from orders.views import OrderViewSet
 from serviceengine.api.compiled import CompiledQuery, Many
 from tests import factories
+from tests.helpers import run_in_threads
 from tests.orders import factories as order_factories
 
 LEAN_VIEWSETS = [OrderViewSet]
@@ -109,24 +109,8 @@ def test_compiled_query_refuses_shapes_whose_values_are_not_parameters(org):
 @pytest.mark.django_db(transaction=True)
 def test_compiled_queries_are_per_thread(org, orders):
     query = CompiledQuery(Order, lambda org_id: Order.objects.filter(organization_id=org_id).values_list("id"))
-    results, errors = [], []
-
-    def work():
-        try:
-            results.append(len(query.tuples(org.pk)[1]))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            from django.db import connection
-
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and results == [6, 6, 6, 6]
+    results = run_in_threads(lambda _i: len(query.tuples(org.pk)[1]), 4)
+    assert results == [6, 6, 6, 6]
 
 
 def test_children_with_columns_json_would_alter_are_refused():
