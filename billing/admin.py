@@ -6,7 +6,7 @@ money, numbers and statuses read-only and cannot add them. Soft-deleted rows are
 from django.contrib import admin, messages
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 
 from . import services
 from .models import Coupon, Invoice, InvoiceItem, Payment, Proposal, ProposalItem, Subscription

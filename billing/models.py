@@ -3,7 +3,7 @@
 from django.db import models
 
 from orders.models import status_label
-from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
 class ProposalStatus(models.IntegerChoices):

@@ -19,9 +19,9 @@ from clients.services import client_create, user_by_email
 from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
 from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import dedupe, parse_uuid, resolve_ref
+from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
 
 from . import stripe_gateway
 from .models import (

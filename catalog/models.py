@@ -1,7 +1,7 @@
 """The service catalog (contract services.md): services, their folders and assigned team members."""
 from django.db import models
 
-from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
 class RecurringType(models.IntegerChoices):

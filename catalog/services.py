@@ -2,7 +2,7 @@
 with the folder and employee reference checks in the contract's order."""
 from django.db import transaction
 
-from serviceengine.services import resolve_ref, resolve_team_members
+from serviceengine.core.services import resolve_ref, resolve_team_members
 
 from .models import Service, ServiceEmployee, ServiceFolder
 

@@ -9,7 +9,7 @@ from serviceengine.admin import TenantAdmin, scoped_choices
 from serviceengine.models import User
 
 from .models import Client
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 
 from .services import EMAIL_TAKEN, client_delete, client_delete_refusal, client_role
 

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import Address, Role, User
 
 EMAIL_TAKEN = "The email has already been taken."

@@ -1,7 +1,7 @@
 """Orders with their tasks, messages, employees and tags (contract orders.md)."""
 from django.db import models
 
-from serviceengine.base import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
 class OrderStatus(models.IntegerChoices):

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Service
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import dedupe, parse_uuid, resolve_ref, resolve_team_members
+from serviceengine.core.services import dedupe, parse_uuid, resolve_ref, resolve_team_members
 
 from .models import (
     Order,

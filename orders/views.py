@@ -7,8 +7,8 @@ from rest_framework import status as http_status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from serviceengine.api.lean import Children, LeanReader
-from serviceengine.api.prefetch import MEMBER_SUMMARY, member_links, tag_links
+from serviceengine.perf.lean import Children, LeanReader
+from serviceengine.perf.prefetch import MEMBER_SUMMARY, member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from .filters import ORDER_FILTER_FIELDS, ORDER_SORT_FIELDS

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
-from .base import SoftDeleteMixin, TenantModel
+from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel
 from .models import Address, ApiToken, Organization, Role, StaffProfile, TeamMember, User, hash_token
 
 admin.site.site_header = "Service Engine X"

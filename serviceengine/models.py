@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .base import BaseModel, OrgQuerySet, TenantModel
-from .errors import DomainError
+from serviceengine.core.tenancy import BaseModel, OrgQuerySet, TenantModel
+from serviceengine.core.errors import DomainError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TOKEN_PREFIX = "sx_"
@@ -296,7 +296,7 @@ class StaffProfile(models.Model):
 
 class LiveCount(models.Model):
     """Exact count of the live rows (`deleted_at IS NULL`) of one organization in one table: the SUM of `n` over
-    the (organization, table) rows. Written only by database triggers (serviceengine/counts.py), read by
+    the (organization, table) rows. Written only by database triggers (serviceengine/perf/counts.py), read by
     `counts.live_total`, so an unfiltered list learns its total without a COUNT over the tenant's rows.
 
     `organization_id` is a plain UUID, not a foreign key: deleting rows of an organization inserts negative

@@ -88,8 +88,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Every write request is one transaction (contract §11).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with a health check that reads the socket instead of sending `SELECT 1` (serviceengine/dbbackend).
-    DATABASES["default"]["ENGINE"] = "serviceengine.dbbackend"
+    # Django's backend with a health check that reads the socket instead of sending `SELECT 1` (serviceengine/perf/dbbackend).
+    DATABASES["default"]["ENGINE"] = "serviceengine.perf.dbbackend"
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
     # Server-side parameter binding, and psycopg preparing a statement once a connection has run it 5 times: the

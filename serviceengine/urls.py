@@ -27,7 +27,7 @@ urlpatterns = [
 ]
 
 if settings.BENCHMARK_ENDPOINTS:  # bench/run.sh only: the baseline the API's throughput is compared with
-    from serviceengine import benchmark
+    from serviceengine.perf import benchmark
 
     urlpatterns.append(path("bench/bare", benchmark.bare_view, name="bench-bare"))
 

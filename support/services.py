@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from orders.models import Order, Tag
 from orders.services import tags_find_or_create
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.services import resolve_ref, resolve_team_members
+from serviceengine.core.services import resolve_ref, resolve_team_members
 
 from .models import Ticket, TicketEmployee, TicketMessage, TicketStatus, TicketTag
 

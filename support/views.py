@@ -3,7 +3,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 
-from serviceengine.api.prefetch import member_links, tag_links
+from serviceengine.perf.prefetch import member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from serviceengine.models import Address, ApiToken, Organization, Role, User
-from serviceengine.roles import ensure_default_roles
+from serviceengine.core.roles import ensure_default_roles
 
 _seq = itertools.count(1)
 

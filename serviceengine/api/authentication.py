@@ -6,7 +6,7 @@ from rest_framework.permissions import BasePermission
 from serviceengine.models import ApiToken, Organization, User, hash_token
 
 from . import messages as msg
-from .compiled import CompiledQuery
+from serviceengine.perf.compiled import CompiledQuery
 
 SCHEME = "Bearer "
 

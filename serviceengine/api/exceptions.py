@@ -18,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 
 from . import messages as msg
 

@@ -17,8 +17,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from serviceengine.counts import live_total
-from serviceengine.services import parse_uuid
+from serviceengine.perf.counts import live_total
+from serviceengine.core.services import parse_uuid
 
 from . import messages as msg
 from .filtering import ContractFilterBackend, ContractSortBackend, has_filters
@@ -64,7 +64,7 @@ class OrgViewSet(viewsets.GenericViewSet):
     select: tuple = ()  # FK/O2O joins the read serializer needs
     prefetch: tuple = ()  # collections (Prefetch objects when filtered)
     only: tuple = ()  # when set, the columns to load (own and joined); the query budget tests catch a missing one
-    lean = None  # a LeanReader: unfiltered lists and retrieves through compiled queries (serviceengine/api/lean.py)
+    lean = None  # a LeanReader: unfiltered lists and retrieves through compiled queries (serviceengine/perf/lean.py)
     filter_fields: dict = {}
     sort_fields: dict = {}
     filter_backends = [ContractFilterBackend, ContractSortBackend]
@@ -180,7 +180,7 @@ class OrgViewSet(viewsets.GenericViewSet):
 
     def list_total(self, queryset) -> int:
         """`meta.total` of a list of `queryset`: the trigger-kept live count when the request has no filters and
-        the model is counted (serviceengine/counts.py), else a COUNT of the queryset."""
+        the model is counted (serviceengine/perf/counts.py), else a COUNT of the queryset."""
         total = None if has_filters(self.request) else live_total(self.model, self.organization)
         return queryset.count() if total is None else total
 

@@ -1,7 +1,7 @@
 """Seed the two global roles the contract assumes exist from the start (README §10.3)."""
 from django.db import migrations
 
-from serviceengine.roles import ensure_default_roles
+from serviceengine.core.roles import ensure_default_roles
 
 
 def seed_roles(apps, schema_editor):

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from billing import services, stripe_gateway
 from billing.models import Invoice, InvoiceStatus, Payment, Proposal
 from orders.models import Order
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import User
 from tests import factories
 from tests.billing.factories import item, make_invoice, make_proposal

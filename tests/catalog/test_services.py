@@ -3,7 +3,7 @@ import pytest
 
 from catalog import services
 from catalog.models import Service, ServiceEmployee
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from tests import factories
 from tests.catalog.factories import make_folder
 

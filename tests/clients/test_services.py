@@ -6,7 +6,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from clients import services
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import Address, Role, User
 from tests import factories
 

@@ -15,7 +15,7 @@ from serviceengine.api.fields import (
 )
 from serviceengine.api.serializers import ContractSerializer
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import Address
 from serviceengine.urls import handler400, handler404, handler500  # noqa: F401  same JSON error pages
 from serviceengine.urls import urlpatterns as project_urlpatterns

@@ -1,4 +1,4 @@
-"""Live-row counts kept by triggers (serviceengine/counts.py): after every kind of write, `live_total` equals the
+"""Live-row counts kept by triggers (serviceengine/perf/counts.py): after every kind of write, `live_total` equals the
 COUNT it replaces, for both organizations. The PostgreSQL-only tests cover compaction, real concurrency,
 TRUNCATE and seeding in replica mode."""
 from decimal import Decimal
@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 from billing.models import Invoice, Proposal
 from catalog.models import Service
 from orders.models import Order, OrderTask
-from serviceengine import counts
-from serviceengine.counts import live_total
+from serviceengine.perf import counts
+from serviceengine.perf.counts import live_total
 from serviceengine.models import ApiToken, LiveCount, Organization, User
 from support.models import Ticket
 from tests import factories
@@ -469,7 +469,7 @@ def test_recount_command_repairs_lost_counts(org):
     from django.core.management import call_command
 
     from orders.models import Order
-    from serviceengine import counts
+    from serviceengine.perf import counts
     from serviceengine.models import LiveCount
     from tests import factories
 
@@ -486,7 +486,7 @@ def test_recount_with_triggers_reinstalls_them(transactional_db):
     from django.core.management import call_command
 
     from orders.models import Order
-    from serviceengine import counts
+    from serviceengine.perf import counts
     from tests import factories
 
     counts.uninstall()

@@ -69,7 +69,7 @@ def test_client_role_prefers_the_role_named_client(db):
 
 
 def test_missing_client_role_is_a_configuration_error(db):
-    from serviceengine.errors import DomainError
+    from serviceengine.core.errors import DomainError
     from serviceengine.models import Role
 
     Role.objects.filter(dashboard_access=0).delete()
@@ -79,7 +79,7 @@ def test_missing_client_role_is_a_configuration_error(db):
 
 
 def test_employee_ids_resolve_in_one_query_and_collapse_case_variants(org, other_org):
-    from serviceengine.services import team_members_by_ids
+    from serviceengine.core.services import team_members_by_ids
     from tests.helpers import count_queries
 
     member = factories.make_team_member(org)
@@ -91,7 +91,7 @@ def test_employee_ids_resolve_in_one_query_and_collapse_case_variants(org, other
 
 @pytest.mark.parametrize("kind", ["client", "foreign", "malformed", "unknown"])
 def test_employee_ids_report_the_first_bad_value_as_sent(org, other_org, kind):
-    from serviceengine.services import team_members_by_ids
+    from serviceengine.core.services import team_members_by_ids
 
     member = factories.make_team_member(org)
     bad = {

@@ -6,7 +6,7 @@ import pytest
 
 from orders import services
 from orders.models import Order, OrderEmployee, OrderTag, Tag
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from tests import factories
 from tests.orders.factories import make_order
 

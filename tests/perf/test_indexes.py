@@ -28,9 +28,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from serviceengine.counts import COUNTED_TABLES
+from serviceengine.perf.counts import COUNTED_TABLES
 from serviceengine.models import ApiToken, Role, User
-from serviceengine.roles import ensure_default_roles
+from serviceengine.core.roles import ensure_default_roles
 from tests.perf.series import Volumes, seed_world
 
 pytestmark = [
@@ -187,7 +187,7 @@ def value_of(spec, samples):
 
 def captured(api, url, params, table):
     """The page query and the COUNT query of one list request. An unfiltered list of a counted table reads its
-    total from the trigger-kept live counts (serviceengine/counts.py) instead: then the COUNT is None."""
+    total from the trigger-kept live counts (serviceengine/perf/counts.py) instead: then the COUNT is None."""
     with CaptureQueriesContext(connection) as ctx:
         response = api.get(url, params)
     assert response.status_code == 200, response.content[:300]

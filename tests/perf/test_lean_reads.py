@@ -1,4 +1,4 @@
-"""Lean reads (serviceengine/api/lean.py) answer exactly what the ORM path answers.
+"""Lean reads (serviceengine/perf/lean.py) answer exactly what the ORM path answers.
 
 Every viewset with a `lean` reader is called twice on the same rows, once as served and once with `lean` switched
 off (the ORM querysets of the viewset, model instances); the bodies must be byte-identical: every sort field in
@@ -11,7 +11,7 @@ import pytest
 
 from orders.models import Order
 from orders.views import OrderViewSet
-from serviceengine.api.compiled import CompiledQuery, Many
+from serviceengine.perf.compiled import CompiledQuery, Many
 from tests import factories
 from tests.helpers import run_in_threads
 from tests.orders import factories as order_factories
@@ -115,7 +115,7 @@ def test_compiled_queries_are_per_thread(org, orders):
 
 def test_children_with_columns_json_would_alter_are_refused():
     from orders.models import OrderEmployee
-    from serviceengine.api.lean import Children, LeanReader
+    from serviceengine.perf.lean import Children, LeanReader
 
     with pytest.raises(ValueError, match="cannot be embedded"):
         LeanReader(Order, ["id"], children=[Children("employee_list", OrderEmployee, "order_id", ("user__created_at",))])

@@ -1,4 +1,4 @@
-"""Unfiltered lists read `meta.total` from the trigger-kept live counts (serviceengine/counts.py) instead of a COUNT;
+"""Unfiltered lists read `meta.total` from the trigger-kept live counts (serviceengine/perf/counts.py) instead of a COUNT;
 filtered lists still COUNT. Either way the total is the number of rows the list really pages through.
 
 For every list endpoint whose model is counted: rows of two organizations, some soft-deleted, one deleted through
@@ -9,7 +9,7 @@ import pytest
 from billing.models import Invoice, Proposal
 from catalog.models import Service
 from orders.models import Order
-from serviceengine import counts
+from serviceengine.perf import counts
 from support.models import Ticket
 from tests import factories
 from tests.billing import factories as billing_factories

@@ -38,7 +38,7 @@ BUDGETS = {
     "tickets retrieve":      5,  # token, ticket (same joins), employees, tags, messages
 }
 
-# PostgreSQL: lean reads (serviceengine/api/lean.py) embed each order's employees and tags in its row.
+# PostgreSQL: lean reads (serviceengine/perf/lean.py) embed each order's employees and tags in its row.
 if connection.vendor == "postgresql":
     BUDGETS.update({"orders list": 2, "orders retrieve": 2})
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL backend's connection check (serviceengine/dbbackend): no round trip for a healthy idle connection,
+"""The PostgreSQL backend's connection check (serviceengine/perf/dbbackend): no round trip for a healthy idle connection,
 and a connection the server has closed is found unusable."""
 import time
 
@@ -9,7 +9,7 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs
 
 
 def test_the_configured_engine_is_ours():
-    assert connection.settings_dict["ENGINE"] == "serviceengine.dbbackend"
+    assert connection.settings_dict["ENGINE"] == "serviceengine.perf.dbbackend"
 
 
 def test_a_healthy_idle_connection_is_usable_without_asking_the_server(transactional_db, monkeypatch):

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from serviceengine.admin import DeletedFilter
-from serviceengine.base import TenantModel
+from serviceengine.core.tenancy import TenantModel
 from tests.helpers import staff_browser
 
 from .conftest import assert_same_snapshot, project_models, snapshot

@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from support.models import Ticket, TicketMessage
 from support.services import ticket_create, ticket_message_create, ticket_update
 from tests import factories

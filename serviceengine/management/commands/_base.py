@@ -3,7 +3,7 @@ nothing; success prints the created value as the last line of stdout."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from serviceengine.errors import DomainError
+from serviceengine.core.errors import DomainError
 from serviceengine.models import Organization
 
 

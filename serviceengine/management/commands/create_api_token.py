@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from serviceengine.api.fields import parse_datetime_input
 from serviceengine.models import User
-from serviceengine.services import api_token_create
+from serviceengine.core.services import api_token_create
 
 from ._base import ContractCommand
 

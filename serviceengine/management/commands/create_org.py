@@ -2,7 +2,7 @@
 from django.core.management.base import CommandError
 
 from serviceengine.models import Organization
-from serviceengine.services import organization_create
+from serviceengine.core.services import organization_create
 
 from ._base import ContractCommand
 

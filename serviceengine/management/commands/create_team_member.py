@@ -3,7 +3,7 @@ from django.core.management.base import CommandError
 from email_validator import EmailNotValidError, validate_email
 
 from serviceengine.models import Role
-from serviceengine.services import team_member_create
+from serviceengine.core.services import team_member_create
 
 from ._base import ContractCommand
 

@@ -1,9 +1,9 @@
 """`python manage.py recount [--triggers]` → recounts the live rows behind unfiltered list totals
-(serviceengine/counts.py)."""
+(serviceengine/perf/counts.py)."""
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from serviceengine import counts
+from serviceengine.perf import counts
 
 
 class Command(BaseCommand):

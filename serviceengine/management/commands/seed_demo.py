@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from serviceengine.models import ApiToken, Organization, User, hash_token
-from serviceengine.services import staff_role
+from serviceengine.core.services import staff_role
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.example.com"

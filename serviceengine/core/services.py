@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .errors import DomainError
-from .models import ApiToken, Organization, Role, User
+from serviceengine.core.errors import DomainError
+from serviceengine.models import ApiToken, Organization, Role, User
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 

@@ -19,11 +19,11 @@ from django.db import connection
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import JSONObject
 
-from serviceengine.counts import COUNTED
+from serviceengine.perf.counts import COUNTED
 from serviceengine.models import LiveCount
 
 from .compiled import CompiledQuery, Many, nest
-from .filtering import sort_ordering
+from serviceengine.api.filtering import sort_ordering
 
 EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
 TOTAL = "live_total_"  # annotation name of the total carried by page rows
@@ -96,7 +96,7 @@ class LeanReader:
         return connection.vendor == "postgresql"
 
     def _with_total(self, queryset, org_id):
-        """For a counted model, every page row also carries the trigger-kept total (serviceengine/counts.py), one
+        """For a counted model, every page row also carries the trigger-kept total (serviceengine/perf/counts.py), one
         round trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
         table = COUNTED.get(self.model._meta.label)
         if table is None:
