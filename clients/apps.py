@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ClientsConfig(AppConfig):
     name = "clients"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from events.registry import register
+        from events.rendering import viewset_renderer
+
+        register(
+            "client",
+            types=["client.created", "client.updated", "client.deleted"],
+            render=viewset_renderer("clients.views.ClientViewSet"),
+        )

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import Address, Role, User
 
@@ -112,6 +113,7 @@ def client_create(
     if address is not None:
         client.address = Address.all_objects.create(organization=organization, **_address_values(client, address))
     _save_unique(client, force_insert=True)
+    record_event("client.created", client, object_type="client")
     return client
 
 
@@ -123,6 +125,7 @@ def client_update(*, client: User, changes: dict) -> User:
     updated in place or created and linked. Raises DomainError(400) on `email` when another user of the
     organization has it."""
     client = User.all_objects.select_for_update().get(pk=client.pk)
+    before = snapshot(client, object_type="client")
     if "email" in changes:
         changes = {**changes, "email": changes["email"].strip().lower()}
         if email_taken(organization=client.organization, email=changes["email"], exclude_pk=client.pk):
@@ -142,6 +145,7 @@ def client_update(*, client: User, changes: dict) -> User:
                 setattr(address, field, value)
             address.save()
     _save_unique(client)
+    record_event("client.updated", client, object_type="client", previous=before)
     return client
 
 
@@ -162,6 +166,7 @@ def client_delete(*, client: User) -> None:
     refusal = client_delete_refusal(client=client)
     if refusal is not None:
         raise DomainError(409, detail=refusal)
+    record_event("client.deleted", client, object_type="client")  # before the delete: the client as it was
     address_id = client.address_id
     client.delete()
     if address_id and not User.all_objects.filter(address_id=address_id).exists():

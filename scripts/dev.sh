@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local development server with demo data: `bash scripts/dev.sh` (optional: PORT=8001, DATABASE_URL=...).
 # Creates .venv (Python >= 3.11) if missing, installs requirements, migrates, seeds the demo organization,
-# prints the demo token and a ready-to-paste curl command, then runs Django's dev server on 127.0.0.1.
+# prints the demo token and a ready-to-paste curl command, then runs Django's dev server on 127.0.0.1 with a
+# background worker (`manage.py db_worker`) beside it.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,4 +42,9 @@ cat <<INFO
 
 INFO
 
-exec "$VENV_PY" manage.py runserver "127.0.0.1:${PORT}"
+# A background worker beside the server (webhook deliveries, periodic jobs), stopped with it.
+"$VENV_PY" manage.py db_worker --no-reload &
+WORKER_PID=$!
+trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
+
+"$VENV_PY" manage.py runserver "127.0.0.1:${PORT}"

@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "orders",
     "billing",
     "support",
+    # issue 13: background jobs (django-tasks; `jobs` before django_tasks_db so its `db_worker` wins) and events
+    "django_tasks",
+    "jobs",
+    "django_tasks_db",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jobs.actors.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -197,3 +203,19 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Background jobs and events (issue 13). Django's Tasks API through the `django-tasks` backport: the database
+# backend (django-tasks-db; `manage.py db_worker`) by default, Redis (django-tasks-rq; `manage.py rqworker` +
+# `manage.py run_periodic`) with TASKS_BACKEND=rq, or `immediate` (run in the request; tests and demos only).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be one of: database, rq, immediate.")
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)

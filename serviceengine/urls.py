@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("orders.urls")),
     path("", include("billing.urls")),
     path("", include("support.urls")),
+    path("", include("events.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 

@@ -3,6 +3,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
+from jobs.actors import set_actor, token_actor
 from serviceengine.models import ApiToken, Organization, User, hash_token
 
 from . import messages as msg
@@ -69,6 +70,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(msg.TOKEN_EXPIRED)
         token.touch()
         request.organization = token.organization
+        set_actor(token_actor(token))  # events record this token as the actor of the request's changes
         return token.user, token
 
     def authenticate_header(self, request):

@@ -13,6 +13,7 @@ from django.apps import apps
 from billing.models import Payment, Subscription
 from catalog.services import set_service_employees
 from serviceengine.models import ApiToken
+from events.services import record_event
 from tests import factories
 from tests.billing.factories import make_coupon, make_invoice, make_proposal
 from tests.catalog.factories import make_folder
@@ -72,11 +73,12 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     support.add_message(ticket, member)
     subscription = Subscription.all_objects.create(organization=org, user=client, invoice=invoice)
     token, raw = factories.make_token(org, member)
+    event = record_event("client.created", client, object_type="client")
     return SimpleNamespace(
         org=org, member=member, address=address, client=client, folder=folder, service=service, coupon=coupon,
         order=order, task=task, message=message, invoice=invoice, paid_invoice=paid_invoice, proposal=proposal,
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
-        token=token, raw_token=raw,
+        token=token, raw_token=raw, event=event,
     )
 
 
