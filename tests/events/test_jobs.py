@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker as base_worker
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Event
@@ -29,7 +30,9 @@ def test_purge_is_registered_hourly():
     assert REGISTRY[PURGE][1] == timedelta(hours=1)
 
 
-def test_db_worker_schedules_and_runs_the_purge(org, settings):
+def test_db_worker_schedules_and_runs_the_purge(org, settings, monkeypatch):
+    # In-process, the worker must not close the test's connection (it would: the test runs inside a transaction).
+    monkeypatch.setattr(base_worker, "close_old_connections", lambda: None)
     settings.EVENT_RETENTION_DAYS = 1
     old = record_event("client.created", organization=org, object_type="client", object_id=org.pk, data={})
     Event.all_objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
