@@ -1,5 +1,6 @@
 """Orders with their tasks, messages, employees and tags (contract orders.md)."""
 from django.db import models
+from django.db.models.functions import Lower
 
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
@@ -21,13 +22,18 @@ def status_label(choices, value) -> str:
 
 
 class Tag(TenantModel):
-    """A tag name, unique per organization; found or created by name (contract §10.5)."""
+    """A tag name, unique per organization ignoring case; found or created by name from orders and tickets
+    (contract §10.5), managed through `/api/tags`. `color` is `#rrggbb` (stored lower-cased) or null."""
 
     name = models.CharField(max_length=255)
+    color = models.CharField(max_length=7, null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_name_unique_per_org")]
+        constraints = [
+            # Case-insensitive: `Urgent` and `urgent` are one tag (clarifications: tag names).
+            models.UniqueConstraint(models.F("organization"), Lower("name"), name="tag_name_ci_unique_per_org"),
+        ]
 
     def __str__(self):
         return self.name

@@ -6,6 +6,8 @@ import secrets
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import Service
@@ -54,22 +56,41 @@ def metadata_from_items(items) -> dict:
 
 
 def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
-    """The organization's tags with these names (exact, case-sensitive), creating the missing ones; in the
-    order given, duplicates collapsed. Safe under concurrency: two requests creating the same new tag both
-    succeed and share one row (unique constraint + ON CONFLICT DO NOTHING, then re-read)."""
-    names = dedupe(names)
-    if not names:
+    """The organization's tags with these names, matched ignoring case (an existing tag keeps its stored
+    spelling), creating the missing ones; in the order given, names equal ignoring case collapsed (first kept,
+    contract §10.5). Safe under concurrency: two requests creating the same new tag both succeed and share one
+    row (the case-insensitive unique constraint + ON CONFLICT DO NOTHING, then re-read)."""
+    wanted, seen = [], set()
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            wanted.append(name)
+    if not wanted:
         return []
-    found = {t.name: t for t in Tag.objects.for_org(organization).filter(name__in=names)}
-    missing = [name for name in names if name not in found]
+    found = _tags_by_lower_name(organization, wanted)
+    missing = [name for name in wanted if name.lower() not in found]
     if missing:
         # all_objects: the insert is stamped with the organization explicitly. Sorted, so that concurrent requests
         # inserting overlapping names take their row locks in the same order (no deadlock).
         Tag.all_objects.bulk_create(
             [Tag(organization=organization, name=name) for name in sorted(missing)], ignore_conflicts=True
         )
-        found.update({t.name: t for t in Tag.objects.for_org(organization).filter(name__in=missing)})
-    return [found[name] for name in names]
+        found.update(_tags_by_lower_name(organization, missing))
+    return dedupe(found[name.lower()] for name in wanted if name.lower() in found)
+
+
+def _tags_by_lower_name(organization, names: list[str]) -> dict[str, Tag]:
+    """`{name.lower(): tag}` for the organization's tags whose name equals one of `names` ignoring case."""
+    rows = (
+        Tag.objects.for_org(organization)
+        .annotate(lower_name=Lower("name"))
+        .filter(Q(lower_name__in={name.lower() for name in names}) | Q(name__in=names))
+        .order_by("created_at", "id")
+    )
+    found = {}
+    for tag in rows:
+        found.setdefault(tag.name.lower(), tag)
+    return found
 
 
 def set_order_tags(order: Order, tags: list[Tag]) -> None:

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "jobs",
     "django_tasks_db",
     "events",
+    "tags",
+    "team",
 ]
 
 MIDDLEWARE = [

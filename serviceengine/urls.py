@@ -18,6 +18,8 @@ api_patterns = [
     path("", include("billing.urls")),
     path("", include("support.urls")),
     path("", include("events.urls")),
+    path("", include("tags.urls")),
+    path("", include("team.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 

@@ -3,7 +3,17 @@ viewset selected or prefetched (`employee_list`, `tag_list`, `message_list`)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from serviceengine.api.fields import IntField, ListOf, MoneyOutField, ObjectField, StrField, UTCDateTimeField
+from serviceengine.api import messages as msg
+from serviceengine.api.fields import (
+    BoolField,
+    IntField,
+    ListOf,
+    MoneyOutField,
+    ObjectField,
+    StrField,
+    UTCDateTimeField,
+    contains_null_character,
+)
 from serviceengine.api.serializers import ContractSerializer, FullAddressSerializer, RoleSerializer
 
 from .models import TicketStatus
@@ -69,10 +79,25 @@ class TicketOrderSerializer(ContractSerializer):
     created_at = UTCDateTimeField()
 
 
+class TicketMessageCreateSerializer(ContractSerializer):
+    """`POST /api/tickets/{id}/messages` body. The author is always the token's user."""
+
+    message = StrField(trim=True, min_length=1)
+    staff_only = BoolField(required=False, default=False)
+    files = ListOf(serializers.JSONField(), required=False, default=list)
+
+    def validate_files(self, files):
+        if contains_null_character(files):  # PostgreSQL's jsonb refuses \u0000
+            raise serializers.ValidationError(msg.NULL_CHARACTERS)
+        return files
+
+
 class TicketMessageSerializer(ContractSerializer):
-    """A ticket message, oldest first in `messages`."""
+    """A ticket message: embedded oldest first in the ticket's `messages`, listed by
+    `GET /api/tickets/{id}/messages`, returned by its create."""
 
     id = serializers.UUIDField(read_only=True)
+    ticket_id = serializers.UUIDField(read_only=True)
     user_id = serializers.UUIDField(read_only=True, allow_null=True)
     message = serializers.CharField(read_only=True)
     staff_only = serializers.BooleanField(read_only=True)

@@ -164,3 +164,19 @@ def ticket_message_create(
     Ticket.all_objects.filter(pk=locked.pk).update(last_message_at=created.created_at)
     ticket.last_message_at = created.created_at
     return created
+
+
+@transaction.atomic
+def ticket_message_delete(*, message: TicketMessage) -> None:
+    """Hard delete a ticket message. The ticket's `last_message_at` follows: it becomes the `created_at` of the
+    newest remaining message (null when none is left); the ticket row is locked so concurrent writes agree."""
+    ticket = Ticket.with_deleted.for_org(message.organization_id).select_for_update().get(pk=message.ticket_id)
+    TicketMessage.objects.for_org(ticket.organization_id).filter(pk=message.pk).delete()
+    newest = (
+        TicketMessage.objects.for_org(ticket.organization_id)
+        .filter(ticket=ticket)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    Ticket.all_objects.filter(pk=ticket.pk).update(last_message_at=newest)

@@ -157,7 +157,9 @@ class ContractAutoSchema(AutoSchema):
         # Actions without a request body (send, sign, mark_paid, complete) never parse one: no 400/413/422 for it.
         reads_body = method in ("POST", "PUT") and self.get_request_serializer() is not None
         codes = ["401"]
-        if reads_body or (method == "GET" and not is_detail):
+        # A paginated nested list (`/tickets/{id}/messages`) validates `page`/`limit` like a top-level list.
+        paginated = method == "GET" and self._get_paginator() is not None and self._is_list_view()
+        if reads_body or (method == "GET" and not is_detail) or paginated:
             codes.append("400")
         if reads_body:
             codes.append("413")

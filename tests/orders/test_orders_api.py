@@ -425,9 +425,10 @@ def test_tags_found_or_created_duplicates_collapse_assignment_order(api, org, cl
     assert Tag.all_objects.get(organization=org, name="vip").pk == existing.pk
 
 
-def test_tags_are_case_sensitive_and_not_trimmed(api, org, client_user):
+def test_tags_ignore_case_and_are_not_trimmed(api, org, client_user):
+    # contract §10.5 (with the tags resource): names equal ignoring case are one tag; no trimming.
     data = post(api, {"user_id": str(client_user.id), "service": "X", "tags": ["VIP", "vip", " vip "]}).json()
-    assert data["tags"] == ["VIP", "vip", " vip "]
+    assert data["tags"] == ["VIP", " vip "]
 
 
 def test_tags_are_per_organization(api, org, other_org, client_user):

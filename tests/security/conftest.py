@@ -70,7 +70,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     ticket = support.make_ticket(org, client, order=order)
     support.add_employee(ticket, member)
     support.add_tag(ticket, order.tag_links.first().tag)
-    support.add_message(ticket, member)
+    ticket_message = support.add_message(ticket, member)
     subscription = Subscription.all_objects.create(organization=org, user=client, invoice=invoice)
     token, raw = factories.make_token(org, member)
     event = record_event("client.created", client, object_type="client")
@@ -78,6 +78,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
         org=org, member=member, address=address, client=client, folder=folder, service=service, coupon=coupon,
         order=order, task=task, message=message, invoice=invoice, paid_invoice=paid_invoice, proposal=proposal,
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
+        ticket_message=ticket_message,
         token=token, raw_token=raw, event=event,
     )
 

@@ -185,6 +185,21 @@ ENDPOINTS = [
         refs={"order_id": ("not-a-uuid", 422, "order_id", "The specified order does not exist."),
               "employees": (["not-a-uuid"], 422, "employees", "The specified employee does not exist.")},
     ),
+    Endpoint(
+        "ticket messages create", "POST", "/api/tickets/{t.ticket.pk}/messages", lambda t: {"message": "Hello"},
+        {"message": "text", "staff_only": "bool", "files": "list"},
+        no_null=("message",), echo="message",
+    ),
+    Endpoint(
+        "tags create", "POST", "/api/tags", lambda t: {"name": "Fresh", "color": "#aabbcc"},
+        {"name": ("str", 100), "color": "str"},
+        no_null=("name",), echo="name",
+    ),
+    Endpoint(
+        "tags update", "PUT", "/api/tags/{t.tag.pk}", lambda t: {"name": "Renamed"},
+        {"name": ("str", 100)},
+        echo="name",
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 

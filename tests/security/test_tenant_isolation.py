@@ -64,6 +64,13 @@ PATH_CELLS = [
     ("tickets GET", "GET", "/api/tickets/{}", None, "ticket"),
     ("tickets PUT", "PUT", "/api/tickets/{}", {"subject": "Hijacked", "status": 3}, "ticket"),
     ("tickets DELETE", "DELETE", "/api/tickets/{}", None, "ticket"),
+    ("tickets messages GET", "GET", "/api/tickets/{}/messages", None, "ticket"),
+    ("tickets messages POST", "POST", "/api/tickets/{}/messages", {"message": "Planted"}, "ticket"),
+    ("ticket-messages DELETE", "DELETE", "/api/ticket-messages/{}", None, "ticket_message"),
+    ("tags GET", "GET", "/api/tags/{}", None, "tag"),
+    ("tags PUT", "PUT", "/api/tags/{}", {"name": "Hijacked"}, "tag"),
+    ("tags DELETE", "DELETE", "/api/tags/{}", None, "tag"),
+    ("team GET", "GET", "/api/team/{}", None, "member"),
 ]
 
 

@@ -152,9 +152,10 @@ def test_tags_are_found_or_created_per_organization(api, org, other_org, client_
     existing = Tag.all_objects.create(organization=org, name="vip")
     Tag.all_objects.create(organization=other_org, name="new")
     data = post(api, {"user_id": str(client_user.id), "subject": "S", "tags": ["vip", "new", "VIP"]}).json()
-    assert data["tags"] == ["vip", "new", "VIP"]
+    # Names equal ignoring case are one tag, listed with its stored spelling (contract §10.5, clarifications).
+    assert data["tags"] == ["vip", "new"]
     assert Tag.objects.for_org(org).filter(name="vip").get() == existing
-    assert Tag.objects.for_org(org).count() == 3
+    assert Tag.objects.for_org(org).count() == 2
     assert Tag.objects.for_org(other_org).count() == 1
 
 

@@ -58,6 +58,7 @@ def test_retrieve_returns_the_whole_object(api, org, client_user, order, staff):
         "messages": [
             {
                 "id": str(message.id),
+                "ticket_id": str(ticket.id),
                 "user_id": str(client_user.id),
                 "message": "Hello",
                 "staff_only": True,

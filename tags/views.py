@@ -1,0 +1,56 @@
+"""`/api/tags`: list, create, retrieve, update (PUT, partial) and delete. Tags are hard-deleted: deleting one
+removes it from every order and ticket."""
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema
+from rest_framework import status as http_status
+
+from orders.models import OrderTag, Tag
+from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
+from support.models import TicketTag
+
+from . import services
+from .filters import TAG_FILTER_FIELDS, TAG_SORT_FIELDS
+from .serializers import TagCreateSerializer, TagSerializer, TagUpdateSerializer
+
+
+def _usage(link_model, parent: str):
+    """COUNT of the live parents (orders / tickets) linked to the outer tag, as a correlated subquery."""
+    links = (
+        link_model.objects.filter(tag=OuterRef("pk"), **{f"{parent}__deleted_at__isnull": True})
+        .order_by()
+        .values("tag")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(links, output_field=IntegerField()), Value(0))
+
+
+# queries: list = token 1 + count 1 + page 1 (counts as subqueries) = 3; retrieve = token 1 + tag 1 = 2
+class TagViewSet(ListMixin, RetrieveMixin, OrgViewSet):
+    """The organization's tags with their usage counts."""
+
+    model = Tag
+    serializer_class = TagSerializer
+    filter_fields = TAG_FILTER_FIELDS
+    sort_fields = TAG_SORT_FIELDS
+
+    def scope_queryset(self, qs):
+        return qs.annotate(orders_count=_usage(OrderTag, "order"), tickets_count=_usage(TicketTag, "ticket"))
+
+    @extend_schema(request=TagCreateSerializer, responses={201: TagSerializer})
+    def create(self, request):
+        data = self.validated(TagCreateSerializer)
+        tag = services.tag_create(organization=self.organization, **data)
+        return self.respond(tag, http_status.HTTP_201_CREATED)
+
+    @extend_schema(request=TagUpdateSerializer, responses={200: TagSerializer})
+    def update(self, request, pk=None):
+        data = self.validated(TagUpdateSerializer)  # contract §6: schema errors before the path id
+        tag = services.tag_update(tag=self.get_object(), **data)
+        return self.respond(tag)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        services.tag_delete(tag=self.get_object())
+        return self.no_content()
