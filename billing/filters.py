@@ -31,3 +31,8 @@ INVOICE_SORT_FIELDS = {
     "date_due": "date_due",
     "date_paid": "date_paid",
 }
+
+# `search=`: the text columns searched (serviceengine/api/search.py); each list has a GIN index over exactly these
+# (search/migrations), so the two change together.
+PROPOSAL_SEARCH_FIELDS = ("client_email", "client_name_f", "client_name_l", "client_company")
+INVOICE_SEARCH_FIELDS = ("number", "note")

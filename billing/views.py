@@ -12,7 +12,14 @@ from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
-from .filters import INVOICE_FILTER_FIELDS, INVOICE_SORT_FIELDS, PROPOSAL_FILTER_FIELDS, PROPOSAL_SORT_FIELDS
+from .filters import (
+    INVOICE_FILTER_FIELDS,
+    INVOICE_SEARCH_FIELDS,
+    INVOICE_SORT_FIELDS,
+    PROPOSAL_FILTER_FIELDS,
+    PROPOSAL_SEARCH_FIELDS,
+    PROPOSAL_SORT_FIELDS,
+)
 from .models import Invoice, InvoiceItem, Proposal, ProposalItem
 from .serializers import (
     InvoiceChargeSerializer, InvoiceCreateSerializer, InvoiceSerializer, InvoiceUpdateSerializer,
@@ -30,6 +37,7 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     serializer_class = ProposalSerializer
     pagination_class = PageLinksPagination  # the only list whose meta has `links` (contract defect 22)
     filter_fields = PROPOSAL_FILTER_FIELDS
+    search_fields = PROPOSAL_SEARCH_FIELDS
     sort_fields = PROPOSAL_SORT_FIELDS
 
     def get_serializer_class(self):
@@ -84,6 +92,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     model = Invoice
     serializer_class = InvoiceSerializer
     filter_fields = INVOICE_FILTER_FIELDS
+    search_fields = INVOICE_SEARCH_FIELDS
     sort_fields = INVOICE_SORT_FIELDS
     select = ("user__address", "user__role")
 

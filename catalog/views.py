@@ -40,6 +40,7 @@ class ServiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         "id": "uuid", "name": "str", "recurring": "int", "public": "bool", "price": "decimal", "currency": "str",
         "folder_id": "uuid", "created_at": "datetime",
     }
+    search_fields = ("name", "description")  # GIN-indexed (search/migrations)
     sort_fields = {
         "id": "id", "name": "name", "price": "price", "recurring": "recurring", "public": "public",
         "sort_order": "sort_order", "created_at": "created_at",

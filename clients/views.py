@@ -48,6 +48,7 @@ class ClientViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     serializer_class = ClientSerializer
     select = ("role", "address")
     filter_fields = {"id": "uuid", "email": "str", "status": "int", "balance": "decimal", "created_at": "datetime"}
+    search_fields = ("name_f", "name_l", "email", "company")  # GIN-indexed (search/migrations)
     sort_fields = {
         "id": "id", "email": "email", "name_f": "name_f", "name_l": "name_l", "status": "status",
         "balance": "balance", "created_at": "created_at",

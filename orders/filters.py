@@ -24,3 +24,6 @@ ORDER_SORT_FIELDS = {
     "created_at": "created_at",
     "date_due": "date_due",
 }
+
+# `search=`: the text columns searched (serviceengine/api/search.py), GIN-indexed together (search/migrations).
+ORDER_SEARCH_FIELDS = ("number", "service_name", "note")

@@ -11,7 +11,7 @@ from serviceengine.perf.lean import Children, LeanReader
 from serviceengine.perf.prefetch import MEMBER_SUMMARY, member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
-from .filters import ORDER_FILTER_FIELDS, ORDER_SORT_FIELDS
+from .filters import ORDER_FILTER_FIELDS, ORDER_SEARCH_FIELDS, ORDER_SORT_FIELDS
 from .models import (
     Order,
     OrderEmployee,
@@ -90,6 +90,7 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     model = Order
     serializer_class = OrderSerializer
     filter_fields = ORDER_FILTER_FIELDS
+    search_fields = ORDER_SEARCH_FIELDS
     sort_fields = ORDER_SORT_FIELDS
     lean = ORDER_LEAN
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "events",
     "tags",
     "team",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ api_patterns = [
     path("", include("events.urls")),
     path("", include("tags.urls")),
     path("", include("team.urls")),
+    path("", include("search.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 

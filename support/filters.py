@@ -18,3 +18,6 @@ TICKET_SORT_FIELDS = {
     "created_at": "created_at",
     "last_message_at": "last_message_at",
 }
+
+# `search=`: the text columns searched (serviceengine/api/search.py), GIN-indexed together (search/migrations).
+TICKET_SEARCH_FIELDS = ("subject", "note")

@@ -9,7 +9,7 @@ from serviceengine.perf.prefetch import member_links, tag_links
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
-from .filters import TICKET_FILTER_FIELDS, TICKET_SORT_FIELDS
+from .filters import TICKET_FILTER_FIELDS, TICKET_SEARCH_FIELDS, TICKET_SORT_FIELDS
 from .models import Ticket, TicketEmployee, TicketMessage, TicketTag
 from .serializers import (
     TicketCreateSerializer,
@@ -40,6 +40,7 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     model = Ticket
     serializer_class = TicketListSerializer
     filter_fields = TICKET_FILTER_FIELDS
+    search_fields = TICKET_SEARCH_FIELDS
     sort_fields = TICKET_SORT_FIELDS
 
     @property

@@ -201,8 +201,8 @@ class ContractFilterBackend(BaseFilterBackend):
 
 
 def has_filters(request) -> bool:
-    """Whether the query string has any `filters[...]` parameter."""
-    return any(key.startswith("filters[") for key in request.query_params)
+    """Whether the query string has any `filters[...]` parameter or a `search` (serviceengine/api/search.py)."""
+    return "search" in request.query_params or any(key.startswith("filters[") for key in request.query_params)
 
 
 def sort_ordering(path: str, ascending: bool) -> tuple:

@@ -23,6 +23,7 @@ from serviceengine.core.services import parse_uuid
 from . import messages as msg
 from .filtering import ContractFilterBackend, ContractSortBackend, has_filters
 from .pagination import EnvelopePagination
+from .search import ContractSearchBackend
 
 
 def _reject_constant(name):
@@ -67,7 +68,9 @@ class OrgViewSet(viewsets.GenericViewSet):
     lean = None  # a LeanReader: unfiltered lists and retrieves through compiled queries (serviceengine/perf/lean.py)
     filter_fields: dict = {}
     sort_fields: dict = {}
-    filter_backends = [ContractFilterBackend, ContractSortBackend]
+    # `search=` over these text columns (serviceengine/api/search.py); None: the model's own text columns.
+    search_fields: tuple | None = None
+    filter_backends = [ContractFilterBackend, ContractSearchBackend, ContractSortBackend]
     pagination_class = EnvelopePagination
     lookup_value_regex = "[^/]+"
 
