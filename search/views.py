@@ -27,7 +27,11 @@ class SearchView(APIView):
         ),
         parameters=[
             OpenApiParameter(
-                "q", str, required=True, description=f"1 to {SEARCH_MAX_LENGTH} characters (after trimming)."
+                "q",
+                # At least one character that is not whitespace (trimmed first; as in api/schema.py's strings).
+                {"type": "string", "minLength": 1, "maxLength": SEARCH_MAX_LENGTH, "pattern": r"[^\s\u001c-\u001f\u0085]"},
+                required=True,
+                description=f"1 to {SEARCH_MAX_LENGTH} characters (after trimming).",
             )
         ],
         responses={200: SearchResponseSerializer},

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tags",
     "team",
     "search",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ api_patterns = [
     path("", include("tags.urls")),
     path("", include("team.urls")),
     path("", include("search.urls")),
+    path("", include("reports.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 
