@@ -259,6 +259,7 @@ class InvoiceSerializer(ContractSerializer):
     status = serializers.CharField(source="status_label", read_only=True)
     status_id = serializers.IntegerField(source="status", read_only=True)
     created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()  # incremental sync (issue 14)
     date_due = UTCDateTimeField(allow_null=True)
     date_paid = UTCDateTimeField(allow_null=True)
     credit = MoneyOutField(allow_null=True)

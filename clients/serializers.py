@@ -59,6 +59,7 @@ class ClientSerializer(ContractSerializer):
     role = RoleSerializer(read_only=True)
     ga_cid = serializers.SerializerMethodField()
     created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()  # incremental sync (issue 14)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_name(self, obj) -> str:

@@ -5,11 +5,13 @@ rows: changelists, forms, foreign-key choices, autocomplete and raw-id popups ar
 `TenantAdmin.get_queryset`/`formfield_for_*`, and new rows are stamped with the organization. Superusers see
 every organization and can filter by it. Every later model admin inherits `TenantAdmin` (or `TenantInline`).
 """
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from serviceengine.core.rates import normalize_rate
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel
 from .models import Address, ApiToken, Organization, Role, StaffProfile, TeamMember, User, hash_token
 
@@ -301,12 +303,19 @@ class TeamMemberAdmin(TenantAdmin):
 class ApiTokenAdmin(TenantAdmin):
     """Tokens are shown once, when created; afterwards only their hash prefix is visible."""
 
-    list_display = ("name", "user", "hash_prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name", "user", "scope", "rate_limit_display", "hash_prefix", "created_at", "last_used_at", "expires_at",
+        "revoked_at",
+    )
     list_select_related = ("user",)
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "user__email")
     autocomplete_fields = ("user",)
-    fields = ("organization", "user", "name", "expires_at", "revoked_at")
+    fields = ("organization", "user", "name", "scope", "rate_limit", "expires_at", "revoked_at")
+
+    @admin.display(description="rate limit", ordering="rate_limit")
+    def rate_limit_display(self, obj):
+        return obj.rate_limit or f"default ({settings.API_RATE_LIMIT})"
     actions = ["revoke_selected"]
 
     @admin.display(description="token hash")
@@ -319,6 +328,8 @@ class ApiTokenAdmin(TenantAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        if obj.rate_limit:
+            obj.rate_limit = normalize_rate(obj.rate_limit)  # the form's validator already accepted it
         if not change:
             raw = ApiToken.generate_raw()
             obj.token_hash = hash_token(raw)

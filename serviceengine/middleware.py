@@ -1,11 +1,11 @@
 """Request plumbing that must run outside DRF views."""
 import logging
-import uuid
 
 from django.http import JsonResponse
 
 from .api import messages as msg
-from .api.exceptions import is_database_unavailable
+from .api.exceptions import internal_error_body, is_database_unavailable
+from .requestid import request_id_of
 
 logger = logging.getLogger("serviceengine.api")
 
@@ -35,15 +35,15 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        request_id = uuid.uuid4().hex
+        request_id = request_id_of(request)
         if is_database_unavailable(exception):
             logger.error("database unavailable [%s] %s %s: %s", request_id, request.method, request.path, type(exception).__name__)
             response = JsonResponse({"detail": msg.SERVICE_UNAVAILABLE}, status=503)
             response["Retry-After"] = "5"
         elif request.path.startswith("/api"):
             logger.error("unhandled error [%s] %s %s", request_id, request.method, request.path, exc_info=exception)
-            response = JsonResponse({"detail": msg.INTERNAL_ERROR}, status=500)
+            response = JsonResponse(internal_error_body(request_id), status=500)
         else:
             return None
-        response["X-Request-ID"] = request_id
+        response["X-Request-Id"] = request_id
         return response

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from serviceengine.core.tenancy import BaseModel, OrgQuerySet, TenantModel
 from serviceengine.core.errors import DomainError
+from serviceengine.core.rates import normalize_rate, validate_rate
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TOKEN_PREFIX = "sx_"
@@ -233,10 +234,22 @@ class ApiTokenQuerySet(OrgQuerySet):
 
 
 class ApiToken(TenantModel):
-    """A bearer token for the API, issued for a team member. Only its SHA-256 hash is stored."""
+    """A bearer token for the API, issued for a team member. Only its SHA-256 hash is stored.
+
+    `scope` read allows GET and HEAD only (issue 14); `rate_limit` (`N/second|minute|hour`) overrides the
+    server's `API_RATE_LIMIT` for this token, empty means the default."""
+
+    SCOPE_READ = "read"
+    SCOPE_WRITE = "write"
+    SCOPES = [(SCOPE_READ, "read (GET and HEAD only)"), (SCOPE_WRITE, "write (every method)")]
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=255, default="API token")
+    scope = models.CharField(max_length=5, choices=SCOPES, default=SCOPE_WRITE)
+    rate_limit = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_rate],
+        help_text="N/second, N/minute or N/hour; empty = the server's API_RATE_LIMIT.",
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -256,16 +269,23 @@ class ApiToken(TenantModel):
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
     @classmethod
-    def issue(cls, *, organization, user, name="API token", expires_at=None, raw=None) -> tuple["ApiToken", str]:
+    def issue(
+        cls, *, organization, user, name="API token", expires_at=None, raw=None, scope=SCOPE_WRITE, rate_limit=""
+    ) -> tuple["ApiToken", str]:
         """Create a token and return it with its raw value, which is never stored and cannot be recovered."""
         raw = raw or cls.generate_raw()
         token = cls.all_objects.create(
-            organization=organization, user=user, name=name, expires_at=expires_at, token_hash=hash_token(raw)
+            organization=organization, user=user, name=name, expires_at=expires_at, token_hash=hash_token(raw),
+            scope=scope, rate_limit=normalize_rate(rate_limit) if rate_limit else "",
         )
         return token, raw
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at < (now or timezone.now())
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == self.SCOPE_READ
 
     @property
     def is_revoked(self) -> bool:

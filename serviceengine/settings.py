@@ -6,7 +6,11 @@ Production refuses to start without `SECRET_KEY`; development (`DEBUG=true`) fal
 from pathlib import Path
 
 import environ
+import structlog
 from django.core.exceptions import ImproperlyConfigured
+
+from serviceengine.core.rates import parse_rate as _parse_rate
+from serviceengine.requestid import add_request_id_of_record as _add_request_id_of_record
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_VERSION = "1.0.0"
@@ -39,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
     "serviceengine.apps.ServiceEngineConfig",
     "clients",
     "catalog",
@@ -57,6 +62,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request ids first: the id is chosen before django-structlog binds it to every log line (issue 14).
+    "serviceengine.requestid.RequestIdMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "serviceengine.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -158,6 +166,17 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 PAYMENTS_SIMULATED = env.bool("PAYMENTS_SIMULATED", default=False)
 
+# Client safety (issue 14, README "Retries and limits"). Rates are N/second, N/minute or N/hour.
+# API_RATE_LIMIT: requests per API token (a token's own `rate_limit` overrides it).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
+# AUTH_FAILURE_RATE_LIMIT: failed authentications per client IP before every request from it answers 429.
+AUTH_FAILURE_RATE_LIMIT = env.str("AUTH_FAILURE_RATE_LIMIT", default="30/minute")
+for _name in ("API_RATE_LIMIT", "AUTH_FAILURE_RATE_LIMIT"):
+    try:
+        _parse_rate(globals()[_name])
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"{_name}: {_exc}") from None
+
 # Benchmark only (bench/run.sh): adds `/bench/bare`, a bare Django view to compare the API against. Never in production.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
 
@@ -196,15 +215,46 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Structured logs (issue 14): every line of a request carries its `request_id` (django-structlog binds it).
+# LOG_FORMAT=json (one JSON object per line; the default unless DEBUG) or console (key=value, readable).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, got {LOG_FORMAT!r}")
+_LOG_PRE_CHAIN = [
+    structlog.contextvars.merge_contextvars,
+    _add_request_id_of_record,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+            "foreign_pre_chain": [*_LOG_PRE_CHAIN, structlog.stdlib.ExtraAdder()],
+        },
+        "console": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            "foreign_pre_chain": _LOG_PRE_CHAIN,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django_structlog": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
 
@@ -223,3 +273,20 @@ elif TASKS_BACKEND == "database":
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be one of: database, rq, immediate.")
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)
+# RequestIdMiddleware has already replaced an insane caller id with a generated one: django-structlog takes it as is.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.filter_by_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.UnicodeDecoder(),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)

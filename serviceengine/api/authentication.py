@@ -1,6 +1,6 @@
 """Bearer-token authentication (contract §3): the only writer of `request.organization`."""
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from jobs.actors import set_actor, token_actor
@@ -10,6 +10,7 @@ from . import messages as msg
 from serviceengine.perf.compiled import CompiledQuery
 
 SCHEME = "Bearer "
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
 def bearer_token(request) -> str | None:
@@ -79,7 +80,13 @@ class BearerTokenAuthentication(BaseAuthentication):
 
 
 class HasOrganization(BasePermission):
-    """Every API view except health and the index needs an authenticated organization."""
+    """Every API view except health and the index needs an authenticated organization; a read-only token may
+    only GET and HEAD (issue 14): any other method is refused here, right after authentication, before the body
+    is read or the path's id looked up."""
 
     def has_permission(self, request, view):
-        return getattr(request, "organization", None) is not None and request.auth is not None
+        if getattr(request, "organization", None) is None or request.auth is None:
+            return False
+        if request.auth.is_read_only and request.method not in READ_ONLY_METHODS:
+            raise PermissionDenied(msg.READ_ONLY_TOKEN)
+        return True

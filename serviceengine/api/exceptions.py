@@ -4,11 +4,12 @@
   for references that do not resolve);
 - everything else → `{"detail": "..."}` with 401/404/405/409/413/500/503.
 
-No traceback, SQL or class name ever reaches a body: unexpected errors are logged with a request id, which is
-also sent back in the `X-Request-ID` header so an operator can find the log line.
+No traceback, SQL or class name ever reaches a body: unexpected errors are logged with the request's id
+(serviceengine/requestid.py), which the 500 body quotes and the `X-Request-Id` header carries, so an operator can
+find the traceback.
 """
 import logging
-import uuid
+import math
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from serviceengine.core.errors import DomainError
+from serviceengine.requestid import request_id_of
 
 from . import messages as msg
 
@@ -82,10 +84,12 @@ def handle(exc, context):
         return detail_response(msg.METHOD_NOT_ALLOWED, 405)
     if isinstance(exc, RequestDataTooBig):
         return detail_response(msg.BODY_TOO_LARGE, 413)
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail) == msg.READ_ONLY_TOKEN:
+        return detail_response(msg.READ_ONLY_TOKEN, 403)
     if isinstance(exc, (PermissionDenied, exceptions.PermissionDenied)):
         return detail_response("Forbidden", 403)
     if isinstance(exc, exceptions.Throttled):
-        return detail_response("Too Many Requests", 429, headers={"Retry-After": str(exc.wait or 1)})
+        return detail_response(msg.TOO_MANY_REQUESTS, 429, headers={"Retry-After": str(max(1, math.ceil(exc.wait or 1)))})
     if isinstance(exc, exceptions.APIException):
         return detail_response(str(exc.detail), exc.status_code)
     return unexpected_error_response(exc, context.get("request"))
@@ -93,16 +97,21 @@ def handle(exc, context):
 
 def unexpected_error_response(exc: Exception, request=None) -> Response:
     """500 (or 503 when the database is unreachable) with a generic body; the traceback goes to the log only."""
-    request_id = uuid.uuid4().hex
+    request_id = request_id_of(request)
     method = getattr(request, "method", "?")
     path = getattr(request, "path", "?")
     if is_database_unavailable(exc):
         logger.error("database unavailable [%s] %s %s: %s", request_id, method, path, type(exc).__name__)
-        return detail_response(msg.SERVICE_UNAVAILABLE, 503, headers={"X-Request-ID": request_id, "Retry-After": "5"})
+        return detail_response(msg.SERVICE_UNAVAILABLE, 503, headers={"X-Request-Id": request_id, "Retry-After": "5"})
     if isinstance(exc, DatabaseError):
         logger.error("database error [%s] %s %s", request_id, method, path, exc_info=exc)
     else:
         logger.error("unhandled error [%s] %s %s", request_id, method, path, exc_info=exc)
     return Response(
-        {"detail": msg.INTERNAL_ERROR}, status=status.HTTP_500_INTERNAL_SERVER_ERROR, headers={"X-Request-ID": request_id}
+        internal_error_body(request_id), status=status.HTTP_500_INTERNAL_SERVER_ERROR, headers={"X-Request-Id": request_id}
     )
+
+
+def internal_error_body(request_id: str) -> dict:
+    """The 500 body (issue 14): generic, with the request id that finds the traceback in the log."""
+    return {"detail": msg.INTERNAL_ERROR, "request_id": request_id}

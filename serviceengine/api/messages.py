@@ -40,7 +40,9 @@ TOKEN_EXPIRED = "Token expired"
 NOT_FOUND = "Not Found"
 METHOD_NOT_ALLOWED = "Method Not Allowed"
 BODY_TOO_LARGE = "Request body too large."
-INTERNAL_ERROR = "Internal Server Error"
+INTERNAL_ERROR = "Internal server error."
+TOO_MANY_REQUESTS = "Too many requests."
+READ_ONLY_TOKEN = "This token is read-only."
 SERVICE_UNAVAILABLE = "Service temporarily unavailable."
 
 

@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import messages as msg
-from .exceptions import is_database_unavailable
+from serviceengine.requestid import request_id_of
+
+from .exceptions import internal_error_body, is_database_unavailable
 from .fields import format_datetime
 
 HealthSerializer = inline_serializer(
@@ -82,7 +84,8 @@ def not_found(request, exception=None, **kwargs):
 
 
 def server_error(request, *args, **kwargs):
-    return JsonResponse({"detail": msg.INTERNAL_ERROR}, status=500)
+    request_id = request_id_of(request)
+    return JsonResponse(internal_error_body(request_id), status=500, headers={"X-Request-Id": request_id})
 
 
 def bad_request(request, exception=None, *args, **kwargs):

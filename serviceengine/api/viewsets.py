@@ -5,11 +5,14 @@
 - Bodies are parsed by `body()` with the contract's rules (README §2, §7.1), never by DRF's parsers, and
   validated by `validated()` before the path id is looked up (README §6: schema errors beat 404).
 - A path id that is not a UUID, unknown, of another organization or soft-deleted is one and the same 404.
+- Incremental sync (issue 14): a model with `updated_at` gets `filters[updated_at][$gt|$lt|…]` and
+  `sort=updated_at:asc|desc` on its list without declaring them (`__init_subclass__` adds both), so a client
+  mirrors the organization by asking for what changed since its last sync.
 """
 import json
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.db import transaction
 from rest_framework import status as http_status
 from rest_framework import viewsets
@@ -57,6 +60,19 @@ def parse_json_body(request):
         raise ValidationError({"root": [msg.JSON_DECODE]}) from None
 
 
+SYNC_FIELD = "updated_at"
+
+
+def has_updated_at(model) -> bool:
+    if model is None:
+        return False
+    try:
+        model._meta.get_field(SYNC_FIELD)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
 class OrgViewSet(viewsets.GenericViewSet):
     """Tenant-scoped viewset. Subclasses set `model`, `serializer_class` (the read shape), `select`/`prefetch`,
     `filter_fields`/`sort_fields` for lists, and implement their write actions by calling services."""
@@ -78,6 +94,11 @@ class OrgViewSet(viewsets.GenericViewSet):
         super().__init_subclass__(**kwargs)
         if {"queryset", "get_queryset"} & cls.__dict__.keys():
             raise TypeError(f"{cls.__name__}: refine the queryset with scope_queryset(), never queryset/get_queryset")
+        if has_updated_at(cls.model):
+            if SYNC_FIELD not in cls.filter_fields:
+                cls.filter_fields = {**cls.filter_fields, SYNC_FIELD: "datetime"}
+            if SYNC_FIELD not in cls.sort_fields:
+                cls.sort_fields = {**cls.sort_fields, SYNC_FIELD: SYNC_FIELD}
 
     @classmethod
     def as_view(cls, actions=None, **initkwargs):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from serviceengine.core.errors import DomainError
+from serviceengine.core.rates import normalize_rate
 from serviceengine.models import ApiToken, Organization, Role, User
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -117,8 +118,12 @@ def team_member_create(*, organization, email: str, name_f: str, name_l: str, ro
 
 
 @transaction.atomic
-def api_token_create(*, organization, user: User | None = None, name: str = "API token", expires_at=None, raw=None):
-    """Issue a token for a team member of the organization; returns `(token, raw value)`.
+def api_token_create(
+    *, organization, user: User | None = None, name: str = "API token", expires_at=None, raw=None,
+    scope: str = ApiToken.SCOPE_WRITE, rate_limit: str = "",
+):
+    """Issue a token for a team member of the organization; returns `(token, raw value)`. `scope` is `read`
+    (GET/HEAD only) or `write`; `rate_limit` (`N/second|minute|hour`, empty = the server default) is its own limit.
 
     Without a user, the organization's oldest team member is used, and an "API" team member is created when
     the organization has none yet, so that `create_org` followed by `create_api_token` is enough to start.
@@ -131,4 +136,14 @@ def api_token_create(*, organization, user: User | None = None, name: str = "API
             )
     elif user.organization_id != organization.id or not user.role.dashboard_access > 0:
         raise DomainError(400, detail="Tokens are issued for team members of the organization")
-    return ApiToken.issue(organization=organization, user=user, name=name, expires_at=expires_at, raw=raw)
+    if scope not in (ApiToken.SCOPE_READ, ApiToken.SCOPE_WRITE):
+        raise DomainError(400, detail="The scope of a token is read or write")
+    if rate_limit:
+        try:
+            rate_limit = normalize_rate(rate_limit)
+        except ValueError:
+            raise DomainError(400, detail="A rate limit is N/second, N/minute or N/hour, for example 100/minute") from None
+    return ApiToken.issue(
+        organization=organization, user=user, name=name, expires_at=expires_at, raw=raw, scope=scope,
+        rate_limit=rate_limit,
+    )

@@ -94,6 +94,7 @@ def invoice_json(invoice: Invoice) -> dict:
         "status": LABELS.get(invoice.status, "Unknown"),
         "status_id": invoice.status,
         "created_at": format_datetime(invoice.created_at),
+        "updated_at": format_datetime(invoice.updated_at),
         "date_due": format_datetime(invoice.date_due),
         "date_paid": format_datetime(invoice.date_paid),
         "credit": format_money(invoice.credit),

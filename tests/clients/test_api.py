@@ -23,6 +23,7 @@ ROLE_KEYS = [
 CLIENT_KEYS = [
     "id", "name", "name_f", "name_l", "email", "company", "phone", "tax_id", "address", "note", "balance", "spent",
     "optin", "stripe_id", "custom_fields", "status", "aff_id", "aff_link", "role_id", "role", "ga_cid", "created_at",
+    "updated_at",
 ]
 ADDRESS_KEYS = [
     "line_1", "line_2", "city", "state", "country", "postcode", "name_f", "name_l", "tax_id", "company_name",
@@ -72,8 +73,9 @@ def test_create_minimal_returns_the_full_client_object(api, org):
         "email": "grace@navy.example.com", "company": None, "phone": None, "tax_id": None, "address": None,
         "note": None, "balance": "0.00", "spent": None, "optin": None, "stripe_id": None, "custom_fields": {},
         "status": 1, "aff_id": body["aff_id"], "aff_link": body["aff_link"], "role_id": str(role.id),
-        "role": role_body(role), "ga_cid": None, "created_at": body["created_at"],
+        "role": role_body(role), "ga_cid": None, "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
+    assert TIMESTAMP.match(body["updated_at"])
     user = User.all_objects.get(pk=body["id"])
     assert user.organization == org and user.role == role
     assert user.balance == Decimal("0.00") and user.spent == Decimal("0.00") and user.ga_cid is None
@@ -250,7 +252,7 @@ def test_retrieve_full_shape_with_address_and_spent(api, org):
         "note": "n", "balance": "12.50", "spent": "120.15", "optin": "Yes", "stripe_id": "cus",
         "custom_fields": {"a": 1}, "status": 4, "aff_id": client.aff_id, "aff_link": client.aff_link,
         "role_id": str(client.role_id), "role": role_body(client.role), "ga_cid": None,
-        "created_at": client.created_at.isoformat(),
+        "created_at": client.created_at.isoformat(), "updated_at": client.updated_at.isoformat(),
     }
 
 
@@ -449,7 +451,9 @@ def test_update_null_never_clears(api, org):
 def test_update_empty_body_object_changes_nothing(api, org):
     client = factories.make_client(org)
     before = api.get(f"{URL}/{client.id}").json()
-    assert put(api, client.id, {}).json() == before
+    after = put(api, client.id, {}).json()
+    assert after.pop("updated_at") >= before.pop("updated_at")
+    assert after == before
 
 
 def test_update_every_field(api, org):
@@ -474,6 +478,7 @@ def test_update_ignores_read_only_and_unknown_fields(api, org):
         "id": str(uuid.uuid4()), "balance": 99, "spent": 1, "aff_id": 1, "aff_link": "x", "role_id": str(uuid.uuid4()),
         "ga_cid": "G", "status": 3, "org_id": str(uuid.uuid4()), "whatever": True,
     }).json()
+    assert after.pop("updated_at") >= before.pop("updated_at")
     assert after == before
 
 

@@ -303,9 +303,10 @@ def test_trailing_slash_is_served(api):
 def test_unexpected_error_is_generic_json_and_logged(api, caplog):
     with caplog.at_level(logging.ERROR, logger="serviceengine.api"):
         response = api.get(URL + "/boom")
-    assert_detail(response, 500, "Internal Server Error")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error.", "request_id": response["X-Request-Id"]}
     assert "hunter2" not in response.content.decode()
-    assert response["X-Request-ID"] in caplog.text
+    assert response["X-Request-Id"] in caplog.text
     assert "RuntimeError" in caplog.text
 
 

@@ -75,6 +75,6 @@ def test_unexpected_error_outside_drf_is_500_json_for_api_paths():
     request = RequestFactory().get("/api/clients")
     response = DatabaseUnavailableMiddleware(lambda r: None).process_exception(request, RuntimeError("x"))
     assert response.status_code == 500
-    assert json.loads(response.content) == {"detail": "Internal Server Error"}
+    assert json.loads(response.content) == {"detail": "Internal server error.", "request_id": response["X-Request-Id"]}
     admin_request = RequestFactory().get("/admin/")
     assert DatabaseUnavailableMiddleware(lambda r: None).process_exception(admin_request, RuntimeError("x")) is None
