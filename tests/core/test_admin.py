@@ -43,13 +43,18 @@ def test_staff_autocomplete_is_scoped(client, org, people):
 def test_staff_creates_rows_in_its_organization_and_cannot_pick_foreign_choices(client, org, people):
     admin_client = staff_browser(org)
     response = admin_client.post(
-        "/admin/serviceengine/apitoken/add/", {"user": str(people["theirs"].pk), "name": "Stolen"}
+        "/admin/serviceengine/apitoken/add/", {"user": str(people["theirs"].pk), "name": "Stolen", "scope": "write"}
     )
     assert response.status_code == 200  # form redisplayed with an error
     assert not ApiToken.all_objects.exists()
-    response = admin_client.post("/admin/serviceengine/apitoken/add/", {"user": str(people["mine"].pk), "name": "Mine"}, follow=True)
+    response = admin_client.post(
+        "/admin/serviceengine/apitoken/add/",
+        {"user": str(people["mine"].pk), "name": "Mine", "scope": "read", "rate_limit": "10/min"},
+        follow=True,
+    )
     token = ApiToken.all_objects.get()
     assert token.organization == org
+    assert (token.scope, token.rate_limit) == ("read", "10/minute")
     raw = next(m.message.rsplit(" ", 1)[-1] for m in response.context["messages"])
     assert hash_token(raw) == token.token_hash
 
@@ -77,3 +82,16 @@ def test_changelist_query_count_does_not_grow_with_rows(client, org):
         factories.make_team_member(org)
     _r, many = count_queries(lambda: admin_client.get("/admin/serviceengine/teammember/"))
     assert len(few) == len(many)
+
+
+def test_token_changelist_shows_name_scope_rate_limit_last_use_and_expiry(client, org, people, settings):
+    ApiToken.issue(organization=org, user=people["mine"], name="Reader", scope="read", rate_limit="5/second")
+    ApiToken.issue(organization=org, user=people["mine"], name="Writer")
+    page = staff_browser(org).get("/admin/serviceengine/apitoken/").content.decode()
+    for text in ("Reader", "Writer", "5/second", f"default ({settings.API_RATE_LIMIT})", "last used", "expires at",
+                 "scope", "rate limit"):
+        assert text.lower() in page.lower(), text
+    bad = staff_browser(org, "second").post(
+        "/admin/serviceengine/apitoken/add/", {"user": str(people["mine"].pk), "name": "X", "scope": "write", "rate_limit": "9/day"}
+    )
+    assert bad.status_code == 200 and "N/second, N/minute or N/hour" in bad.content.decode()

@@ -159,7 +159,7 @@ ADD_FORMS = [
     ("serviceengine.User", "address", "address",
      lambda b: {"email": "new-user@bravo.example.com", "role": b.client.role_id, "status": 1, "balance": "0",
                 "spent": "0"}),
-    ("serviceengine.ApiToken", "user", "member", lambda b: {"name": "Admin token"}),
+    ("serviceengine.ApiToken", "user", "member", lambda b: {"name": "Admin token", "scope": "write"}),
     ("catalog.Service", "folder", "folder",
      lambda b: {"name": "Admin service", "recurring": 0, "currency": "USD", "sort_order": 0}),
     ("orders.Order", "user", "client",
