@@ -12,6 +12,7 @@ class EventViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     # queries (retrieve): token 1 + event 1 = 2
 
     model = Event
+    sync = False  # immutable: followed by `created_at` (no `updated_at` filter or sort, issue 14)
     serializer_class = EventSerializer
     filter_fields = {
         "type": "str",

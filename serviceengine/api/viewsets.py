@@ -7,7 +7,7 @@
 - A path id that is not a UUID, unknown, of another organization or soft-deleted is one and the same 404.
 - Incremental sync (issue 14): a model with `updated_at` gets `filters[updated_at][$gt|$lt|…]` and
   `sort=updated_at:asc|desc` on its list without declaring them (`__init_subclass__` adds both), so a client
-  mirrors the organization by asking for what changed since its last sync.
+  mirrors the organization by asking for what changed since its last sync. An append-only log sets `sync = False`.
 """
 import json
 
@@ -87,6 +87,9 @@ class OrgViewSet(viewsets.GenericViewSet):
     # `search=` over these text columns (serviceengine/api/search.py); None: the model's own text columns.
     search_fields: tuple | None = None
     filter_backends = [ContractFilterBackend, ContractSearchBackend, ContractSortBackend]
+    # Incremental sync by `updated_at` (filters and sort added by __init_subclass__); False only for append-only
+    # logs whose rows never change (events), which clients follow by `created_at`.
+    sync = True
     pagination_class = EnvelopePagination
     lookup_value_regex = "[^/]+"
 
@@ -94,7 +97,7 @@ class OrgViewSet(viewsets.GenericViewSet):
         super().__init_subclass__(**kwargs)
         if {"queryset", "get_queryset"} & cls.__dict__.keys():
             raise TypeError(f"{cls.__name__}: refine the queryset with scope_queryset(), never queryset/get_queryset")
-        if has_updated_at(cls.model):
+        if cls.sync and has_updated_at(cls.model):
             if SYNC_FIELD not in cls.filter_fields:
                 cls.filter_fields = {**cls.filter_fields, SYNC_FIELD: "datetime"}
             if SYNC_FIELD not in cls.sort_fields:
