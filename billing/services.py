@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Service
 from clients.services import client_create, user_by_email
+from events.services import record_event, snapshot
 from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
 from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
@@ -160,6 +161,7 @@ def proposal_create(
         )
         for pk, item in zip(ordered_ids(len(items)), items, strict=True)
     )
+    record_event("proposal.created", proposal)
     return proposal
 
 
@@ -170,9 +172,11 @@ def proposal_send(*, proposal: Proposal) -> Proposal:
     proposal = lock(Proposal, proposal)
     if proposal.status != ProposalStatus.DRAFT:
         raise DomainError(400, detail=f"Cannot send proposal with status {proposal.status_label}")
+    before = snapshot(proposal)
     now = timezone.now()
     Proposal.all_objects.filter(pk=proposal.pk).update(status=ProposalStatus.SENT, sent_at=now, updated_at=now)
     proposal.status, proposal.sent_at, proposal.updated_at = ProposalStatus.SENT, now, now
+    record_event("proposal.sent", proposal, previous=before)
     return proposal
 
 
@@ -187,6 +191,7 @@ def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
     proposal = lock(Proposal, proposal, related=("organization",))
     if proposal.status != ProposalStatus.SENT:
         raise DomainError(400, detail=f"Cannot sign proposal with status {proposal.status_label}")
+    before = snapshot(proposal)
     organization = proposal.organization
     # all_objects: a service soft-deleted since the proposal was made still names the order.
     items = list(
@@ -230,6 +235,7 @@ def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
     )
     proposal.status, proposal.signed_at, proposal.updated_at = ProposalStatus.SIGNED, now, now
     proposal.converted_order = order
+    record_event("proposal.signed", proposal, previous=before)
     return proposal, order
 
 
@@ -399,6 +405,7 @@ def invoice_create(
         )
     )
     _create_items(invoice, items, totals, services, now)
+    record_event("invoice.created", invoice)
     return invoice
 
 
@@ -410,6 +417,7 @@ def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice
     user (422), coupon (422), item services (422), then money bounds (400). The billing address is not
     re-snapshotted and `date_paid` is never touched."""
     invoice = lock(Invoice, invoice)
+    before = snapshot(invoice)
     status = changes.get("status")
     if status is not None:
         if status not in VALID_INVOICE_STATUSES:
@@ -444,13 +452,16 @@ def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice
     invoice.save()
     InvoiceItem.all_objects.filter(invoice=invoice).delete()
     _create_items(invoice, items, totals, services, timezone.now())
+    record_event("invoice.updated", invoice, previous=before)
     return invoice
 
 
 @transaction.atomic
 def invoice_delete(*, invoice: Invoice) -> None:
     """Soft delete; orders created from the invoice are not touched."""
-    lock(Invoice, invoice).soft_delete()
+    invoice = lock(Invoice, invoice)
+    record_event("invoice.deleted", invoice)  # before the delete: the invoice as it was
+    invoice.soft_delete()
 
 
 # --- invoices: payment --------------------------------------------------------------------------------------
@@ -525,6 +536,7 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
             raise DomainError(503, detail="Payments are not configured.")
         attempt = invoice.charge_attempts + 1
         key = charge_idempotency_key(invoice, attempt)
+        before = snapshot(invoice)
         try:
             result = gateway.charge(
                 amount=invoice.total,
@@ -537,6 +549,7 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
             )
         except stripe_gateway.PaymentDeclined as exc:
             Invoice.all_objects.filter(pk=invoice.pk).update(charge_attempts=attempt)
+            record_event("invoice.payment_failed", invoice)  # committed with the spent attempt (see the view)
             declined = exc
         except stripe_gateway.PaymentUnavailable:
             raise DomainError(503, detail="Payment provider unavailable.") from None
@@ -562,6 +575,7 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
                 charge_attempts=attempt,
             )
             _open_orders(invoice, now)
+            record_event("invoice.paid", invoice, previous=before)
             return invoice
     raise ChargeDeclined(declined.message)
 
@@ -580,6 +594,7 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
         raise DomainError(400, detail="Invoice has no client assigned.")
     if invoice.status in UNPAYABLE_STATUSES:
         raise DomainError(400, detail=f"Cannot mark {invoice.status_label} invoice as paid.")
+    before = snapshot(invoice)
     now = timezone.now()
     Payment.all_objects.create(
         organization_id=invoice.organization_id,
@@ -602,4 +617,5 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
             r_period_t=recurring.get("r_period_t"),
             created_at=now,
         )
+    record_event("invoice.paid", invoice, previous=before)
     return invoice

@@ -2,6 +2,8 @@
 with the folder and employee reference checks in the contract's order."""
 from django.db import transaction
 
+from events.services import record_event, snapshot
+
 from serviceengine.core.services import resolve_ref, resolve_team_members
 
 from .models import Service, ServiceEmployee, ServiceFolder
@@ -51,6 +53,7 @@ def service_create(*, organization, data: dict) -> Service:
     )
     if members:
         set_service_employees(service, members)
+    record_event("service.created", service)
     return service
 
 
@@ -61,6 +64,7 @@ def service_update(*, service: Service, changes: dict) -> Service:
     is validated (422 on the first bad id) and replaces the assignments."""
     service = Service.objects.for_org(service.organization).select_for_update().get(pk=service.pk)
     organization = service.organization
+    before = snapshot(service)
     if "folder_id" in changes:
         raw = changes["folder_id"]
         service.folder = None if raw == "" else folder_resolve(organization=organization, raw_id=raw)
@@ -73,6 +77,7 @@ def service_update(*, service: Service, changes: dict) -> Service:
     service.save()
     if members is not None:
         set_service_employees(service, members)
+    record_event("service.updated", service, previous=before)
     return service
 
 
@@ -81,4 +86,5 @@ def service_delete(*, service: Service) -> None:
     """Soft-delete (contract §9): `deleted_at` = now. Orders, proposal items and invoice items keep their
     reference; the service disappears from every endpoint."""
     service = Service.objects.for_org(service.organization).select_for_update().get(pk=service.pk)
+    record_event("service.deleted", service)  # before the delete: the service as it was
     service.soft_delete()

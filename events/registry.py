@@ -14,10 +14,14 @@ from collections.abc import Callable, Iterable
 
 OBJECT_RENDERERS: dict[str, Callable] = {}
 EVENT_TYPES: dict[str, str] = {}  # event type → object type
+MODEL_TYPES: dict[str, str] = {}  # model label ("orders.OrderTask") → object type ("order_task")
 
 
-def register(object_type: str, *, types: Iterable[str], render: Callable | None = None) -> None:
-    """Declare an object type, its event types (each `<object_type>.<verb>`) and its renderer."""
+def register(object_type: str, *, types: Iterable[str], render: Callable | None = None, model: str = "") -> None:
+    """Declare an object type, its event types (each `<object_type>.<verb>`) and its renderer. `model` (a label
+    such as "orders.OrderTask") makes `record_event(type, obj)` find the object type from the instance."""
+    if model:
+        MODEL_TYPES[model] = object_type
     if render is not None:
         OBJECT_RENDERERS[object_type] = render
     for event_type in types:

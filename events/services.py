@@ -40,7 +40,7 @@ EVENT_RECORDED_HOOKS: list = []
 
 
 def object_type_of(obj) -> str:
-    return getattr(obj, "event_object_type", None) or obj._meta.model_name
+    return registry.MODEL_TYPES.get(obj._meta.label) or obj._meta.model_name
 
 
 def snapshot(obj, *, object_type: str | None = None) -> dict:

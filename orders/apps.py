@@ -4,3 +4,26 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from events.registry import register
+        from events.rendering import viewset_renderer
+
+        register(
+            "order",
+            types=["order.created", "order.updated", "order.deleted", "order.status_changed"],
+            render=viewset_renderer("orders.views.OrderViewSet"),
+            model="orders.Order",
+        )
+        register(
+            "order_task",
+            types=[f"order_task.{verb}" for verb in ("created", "updated", "deleted", "completed", "uncompleted")],
+            render=viewset_renderer("orders.views.OrderTaskViewSet"),
+            model="orders.OrderTask",
+        )
+        register(
+            "order_message",
+            types=["order_message.created", "order_message.deleted"],
+            render=viewset_renderer("orders.views.OrderMessageViewSet"),
+            model="orders.OrderMessage",
+        )

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import Service
+from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
 from serviceengine.core.services import dedupe, parse_uuid, resolve_ref, resolve_team_members
@@ -168,6 +169,7 @@ def order_create(
         set_order_employees(order, employees)
     if tag_names:
         set_order_tags(order, tags_find_or_create(organization=organization, names=list(tag_names)))
+    record_event("order.created", order)
     return order
 
 
@@ -262,6 +264,7 @@ def order_update(*, order: Order, changes: dict) -> Order:
     snapshot. `employees`/`tags` replace their sets. Raises DomainError(422) on `service_id`, then `employees`."""
     order = Order.objects.for_org(order.organization_id).select_for_update().get(pk=order.pk)
     organization = order.organization
+    before = snapshot(order)
     update_fields = ["updated_at"]
     if "service_id" in changes:
         raw = changes["service_id"]
@@ -283,12 +286,16 @@ def order_update(*, order: Order, changes: dict) -> Order:
         set_order_employees(order, members)
     if "tags" in changes:
         set_order_tags(order, tags_find_or_create(organization=organization, names=changes["tags"]))
+    event = record_event("order.updated", order, previous=before)
+    if "status" in event.previous_attributes:
+        record_event("order.status_changed", order, data=event.data, previous=before)
     return order
 
 
 @transaction.atomic
 def order_delete(*, order: Order) -> None:
     """Soft delete: the order, its tasks and messages become 404 everywhere; rows stay (contract §9)."""
+    record_event("order.deleted", order)  # before the delete: the order as it was
     Order.objects.for_org(order.organization_id).filter(pk=order.pk).soft_delete()
 
 
@@ -343,6 +350,7 @@ def order_task_create(
     )
     if members:
         _set_task_employees(task, members)
+    record_event("order_task.created", task)
     return task
 
 
@@ -355,6 +363,7 @@ def order_task_update(*, task: OrderTask, changes: dict) -> OrderTask:
     sent employees → 400, deadline and due_at both set → 400, then employee ids → 422. Sent `employee_ids`
     replace the assignments."""
     task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
+    before = snapshot(task)
     _check_task_rules(
         for_client=changes.get("for_client", task.for_client),
         employee_ids=changes.get("employee_ids"),
@@ -370,12 +379,14 @@ def order_task_update(*, task: OrderTask, changes: dict) -> OrderTask:
     task.save(update_fields=update_fields)
     if members is not None:
         _set_task_employees(task, members)
+    record_event("order_task.updated", task, previous=before)
     return task
 
 
 @transaction.atomic
 def order_task_delete(*, task: OrderTask) -> None:
     """Hard delete; the employee assignments go with it (cascade)."""
+    record_event("order_task.deleted", task)  # before the delete: the task as it was
     OrderTask.objects.for_org(task.organization_id).filter(pk=task.pk).delete()
 
 
@@ -383,11 +394,13 @@ def order_task_delete(*, task: OrderTask) -> None:
 def order_task_complete(*, task: OrderTask, user: User) -> OrderTask:
     """Mark complete by `user` now. Idempotent: an already complete task keeps its original stamps (defect 28)."""
     task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
-    if not task.is_complete:
+    if not task.is_complete:  # completing a complete task changes nothing: no event either
+        before = snapshot(task)
         task.is_complete = True
         task.completed_by = user
         task.completed_at = timezone.now()
         task.save(update_fields=["is_complete", "completed_by", "completed_at", "updated_at"])
+        record_event("order_task.completed", task, previous=before)
     return task
 
 
@@ -396,10 +409,12 @@ def order_task_reopen(*, task: OrderTask) -> OrderTask:
     """Mark incomplete: clears `completed_by`/`completed_at` (a no-op on an incomplete task)."""
     task = OrderTask.objects.for_org(task.organization_id).select_for_update().get(pk=task.pk)
     if task.is_complete or task.completed_by_id or task.completed_at:
+        before = snapshot(task)
         task.is_complete = False
         task.completed_by = None
         task.completed_at = None
         task.save(update_fields=["is_complete", "completed_by", "completed_at", "updated_at"])
+        record_event("order_task.uncompleted", task, previous=before)
     return task
 
 
@@ -427,10 +442,12 @@ def order_message_create(
         files=list(files or []),
     )
     Order.all_objects.filter(pk=order.pk).update(last_message_at=created.created_at)
+    record_event("order_message.created", created)
     return created
 
 
 @transaction.atomic
 def order_message_delete(*, message: OrderMessage) -> None:
     """Hard delete; the order's `last_message_at` is not recalculated (contract §9)."""
+    record_event("order_message.deleted", message)  # before the delete: the message as it was
     OrderMessage.objects.for_org(message.organization_id).filter(pk=message.pk).delete()

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class SupportConfig(AppConfig):
     name = "support"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from events.registry import register
+        from events.rendering import viewset_renderer
+
+        register(
+            "ticket",
+            types=["ticket.created", "ticket.updated", "ticket.deleted", "ticket.closed"],
+            render=viewset_renderer("support.views.TicketViewSet"),
+            model="support.Ticket",
+        )

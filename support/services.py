@@ -6,6 +6,7 @@ contract's order of checks: another organization's id behaves exactly like an un
 from django.db import transaction
 from django.utils import timezone
 
+from events.services import record_event, snapshot
 from orders.models import Order, Tag
 from orders.services import tags_find_or_create
 from serviceengine.core.errors import DomainError
@@ -88,6 +89,7 @@ def ticket_create(
         set_ticket_employees(ticket, employees)
     if tag_names:
         set_ticket_tags(ticket, tags_find_or_create(organization=organization, names=tag_names))
+    record_event("ticket.created", ticket)
     return ticket
 
 
@@ -111,6 +113,7 @@ def ticket_update(
     if ticket is None:  # soft-deleted by a concurrent request since the caller looked it up
         raise DomainError(404, detail="Not Found")
     organization = ticket.organization
+    before = snapshot(ticket)
     fields = {}
     if order_id is not UNSET:
         fields["order"] = _resolve_order(organization, order_id) if order_id else None
@@ -133,12 +136,16 @@ def ticket_update(
     if tag_names is not UNSET:
         set_ticket_tags(ticket, tags_find_or_create(organization=organization, names=tag_names))
     ticket.refresh_from_db()
+    event = record_event("ticket.updated", ticket, previous=before)
+    if ticket.status == TicketStatus.CLOSED and "status" in event.previous_attributes:
+        record_event("ticket.closed", ticket, data=event.data, previous=before)
     return ticket
 
 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket) -> None:
     """Soft delete: `deleted_at` and `updated_at` = now (one instant). Messages, employees and tags stay."""
+    record_event("ticket.deleted", ticket)  # before the delete: the ticket as it was
     Ticket.objects.filter(pk=ticket.pk).soft_delete()
 
 
