@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from billing.models import Invoice, Proposal
 from catalog.models import Service
+from events.models import Event
 from orders.models import Order, OrderTask
 from serviceengine.perf import counts
 from serviceengine.perf.counts import live_total
@@ -266,7 +267,7 @@ def test_organization_deletion(org):
     with pytest.raises(ProtectedError), transaction.atomic():  # its rows protect it: nothing is deleted
         doomed.delete()
     assert totals(doomed) == {"Service": 2, "Order": 1, "Proposal": 1, "Invoice": 1, "Ticket": 1}
-    for model in (Ticket, Invoice, Proposal, Order, Service, ApiToken, User):
+    for model in (Event, Ticket, Invoice, Proposal, Order, Service, ApiToken, User):
         model.all_objects.filter(organization=doomed).delete()
     doomed_id = doomed.pk
     doomed.delete()
