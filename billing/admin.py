@@ -6,6 +6,7 @@ money, numbers and statuses read-only and cannot add them. Soft-deleted rows are
 from django.contrib import admin, messages
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline
+from serviceengine.admin_lists import client_filter, date_filter
 from serviceengine.core.errors import DomainError
 
 from . import services
@@ -76,7 +77,7 @@ class WorkflowAdmin(SoftDeleteAdminMixin, TenantAdmin):
 @admin.register(Proposal)
 class ProposalAdmin(WorkflowAdmin):
     list_display = ("client_email", "client_name", "status", "total", "created_at", "sent_at", "signed_at", "deleted_at")
-    list_filter = ("status",)
+    list_filter = ("status", date_filter("created_at"), date_filter("sent_at"), date_filter("signed_at"))
     search_fields = ("client_email", "client_name_f", "client_name_l", "client_company")
     list_select_related = ()
     raw_id_fields = ("converted_order",)
@@ -106,8 +107,11 @@ class ProposalAdmin(WorkflowAdmin):
 class InvoiceAdmin(WorkflowAdmin):
     list_display = ("number", "user", "status", "total", "currency", "date_due", "date_paid", "paysys", "deleted_at")
     list_select_related = ("user",)
-    list_filter = ("status", "paysys")
-    search_fields = ("number", "user__email", "note")
+    list_filter = (
+        "status", client_filter(), date_filter("created_at"), date_filter("date_due"), date_filter("date_paid"),
+        "currency", "paysys",
+    )
+    search_fields = ("number", "note", "user__email", "user__name_f", "user__name_l", "user__company")
     autocomplete_fields = ("user", "coupon")
     readonly_fields = (
         "number", "number_seq", "number_prefix", "status", "subtotal", "tax", "tax_name", "tax_percent", "total",

@@ -11,6 +11,7 @@ from serviceengine.admin import (
     staff_organization,
 )
 from serviceengine.models import User
+from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
 
 from .models import Order, OrderEmployee, OrderMessage, OrderTag, OrderTask, Tag
 
@@ -65,8 +66,10 @@ class OrderMessageInline(TenantInline, admin.TabularInline):
 class OrderAdmin(SoftDeleteAdminMixin, TenantAdmin):
     list_display = ("number", "user", "service_name", "status", "price", "currency", "created_at", "deleted_at")
     list_select_related = ("user",)
-    list_filter = ("status",)
-    search_fields = ("number", "user__email")
+    list_filter = (
+        "status", client_filter(), assignee_filter(), date_filter("created_at"), date_filter("date_due"), "currency",
+    )
+    search_fields = ("number", "service_name", "note", "user__email", "user__name_f", "user__name_l", "user__company")
     autocomplete_fields = ("user",)
     raw_id_fields = ("service",)
     readonly_fields = ("last_message_at", "invoice_id", "created_at", "updated_at", "deleted_at")

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices, staff_organization
+from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
 from serviceengine.models import User
 
 from .models import Ticket, TicketEmployee, TicketMessage, TicketTag
@@ -53,8 +54,10 @@ class TicketMessageInline(TenantInline, admin.TabularInline):
 class TicketAdmin(SoftDeleteAdminMixin, TenantAdmin):
     list_display = ("subject", "user", "status", "order", "last_message_at", "date_closed", "created_at", "deleted_at")
     list_select_related = ("user", "order")
-    list_filter = ("status",)
-    search_fields = ("subject", "user__email")
+    list_filter = (
+        "status", client_filter(), assignee_filter(), date_filter("created_at"), date_filter("last_message_at"),
+    )
+    search_fields = ("subject", "note", "user__email", "user__name_f", "user__name_l", "user__company")
     autocomplete_fields = ("user", "order")  # orders registers Order with search_fields
     readonly_fields = ("last_message_at", "date_closed", "created_at", "updated_at", "deleted_at")
     inlines = (TicketEmployeeInline, TicketTagInline, TicketMessageInline)
