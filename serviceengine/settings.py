@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "team",
     "search",
     "reports",
+    "idempotency",  # issue 14: Idempotency-Key
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "serviceengine.middleware.DatabaseUnavailableMiddleware",
+    # Outside the view's transaction: claims the key before the view runs, stores the answer after it committed.
+    "idempotency.middleware.IdempotencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,6 +174,10 @@ PAYMENTS_SIMULATED = env.bool("PAYMENTS_SIMULATED", default=False)
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
 # AUTH_FAILURE_RATE_LIMIT: failed authentications per client IP before every request from it answers 429.
 AUTH_FAILURE_RATE_LIMIT = env.str("AUTH_FAILURE_RATE_LIMIT", default="30/minute")
+# IDEMPOTENCY_KEY_TTL_HOURS: how long a key's answer is kept for replay (then purged by an hourly job).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+if IDEMPOTENCY_KEY_TTL_HOURS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_TTL_HOURS must be at least 1.")
 for _name in ("API_RATE_LIMIT", "AUTH_FAILURE_RATE_LIMIT"):
     try:
         _parse_rate(globals()[_name])

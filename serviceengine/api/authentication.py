@@ -56,6 +56,14 @@ def find_token(token_hash: str) -> ApiToken | None:
     return token
 
 
+_REMEMBERED = "_serviceengine_token"
+
+
+def remember_token(request, token) -> None:
+    """Hand a token already looked up (idempotency/middleware.py) to the authentication of the same request."""
+    setattr(request, _REMEMBERED, token)
+
+
 class BearerTokenAuthentication(BaseAuthentication):
     """Looks the token up by its SHA-256 hash, refuses revoked and expired tokens, and records use at most
     once a minute. Costs one query per request in the steady state."""
@@ -64,7 +72,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         raw = bearer_token(request)
         if raw is None:
             return None  # → NotAuthenticated (401 Unauthorized) from the permission check
-        token = find_token(hash_token(raw))
+        token = getattr(request._request, _REMEMBERED, None) or find_token(hash_token(raw))
         if token is None or token.is_revoked:
             raise AuthenticationFailed(msg.UNAUTHORIZED)
         if token.is_expired():

@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSe
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type, force_instance
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.serializers import Serializer
 
 from .fields import ContractFieldMixin, EmailField, ListOf, StrField
@@ -28,6 +28,48 @@ ERROR_DESCRIPTIONS = {
     "422": "A referenced id does not exist in the organization (contract §7.2).",
     "503": "The database is unreachable (`Service temporarily unavailable.`, with `Retry-After`); retry later.",
 }
+# Client safety (issue 14): headers and answers shared by every operation of their kind.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Makes a retry safe: the first request with a key runs, and for `IDEMPOTENCY_KEY_TTL_HOURS` (24) a repeat "
+        "with the same key, method, path and body (compared as parsed JSON) answers the stored status and body "
+        "again with `Idempotent-Replayed: true`, doing nothing. Keys are per organization; 1–255 printable ASCII "
+        "characters (else 400). Another request with a used key: 422; while the first is still running: 409 with "
+        "`Retry-After`. A 5xx is not stored: the key can be retried."
+    ),
+)
+REQUEST_ID = OpenApiParameter(
+    "X-Request-Id",
+    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9._-]+$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Your id for this request (≤ 200 of `A-Z a-z 0-9 . _ -`), echoed in the response's `X-Request-Id`; "
+    "anything else is replaced by a generated id.",
+)
+RESPONSE_HEADERS = [
+    OpenApiParameter(
+        "X-Request-Id", str, OpenApiParameter.HEADER, response=True, required=True,
+        description="The request's id: yours when sane, else generated. Every log line of the request carries it; "
+        "quote it to support (a 500 body repeats it).",
+    ),
+]
+WRITE_RESPONSE_HEADERS = [
+    OpenApiParameter(
+        "Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=True,
+        description="`true` when this answer is the stored one of an earlier request with the same Idempotency-Key.",
+    ),
+]
+IN_PROGRESS_409 = (
+    "A request with this Idempotency-Key is in progress (`A request with this Idempotency-Key is in progress.`, "
+    "with `Retry-After: 1`); nothing was done."
+)
+KEY_REUSED_422 = "The Idempotency-Key was already used for another method, path or body (key `Idempotency-Key`)."
+READ_ONLY_403 = "The token is read-only (`This token is read-only.`): it may only GET and HEAD; nothing was done."
 REFERENCE_FIELDS = {"user_id", "service_id", "order_id", "coupon_id", "folder_id", "employees", "employee_ids"}
 MONEY_OUT = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1500.00"}
 
@@ -146,11 +188,23 @@ class ContractAutoSchema(AutoSchema):
         elif patterns:
             target["allOf"] = [{"pattern": p} for p in patterns]
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
+    def _is_open(self) -> bool:
         from .views import OpenView
 
-        if isinstance(self.view, OpenView):
+        return isinstance(self.view, OpenView)
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._is_open():
+            return parameters
+        parameters += [REQUEST_ID, *RESPONSE_HEADERS]
+        if self.method.upper() in WRITE_METHODS:
+            parameters += [IDEMPOTENCY_KEY, *WRITE_RESPONSE_HEADERS]
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self._is_open():
             return responses
         method = self.method.upper()
         is_detail = "{" in self.path
@@ -167,10 +221,30 @@ class ContractAutoSchema(AutoSchema):
                 codes.append("422")
         if is_detail:
             codes.append("404")
+        writes = method in WRITE_METHODS
+        if writes:
+            codes += ["400", "403", "409", "422"]  # the Idempotency-Key's answers, and read-only tokens
         codes.append("503")
-        for code in codes:
+        # What the view itself declared (a 409 of its own, a 403 of a role rule...) keeps its description.
+        declared = {code for code, response in responses.items() if response.get("description")}
+        refers = reads_body and names_references(self.get_request_serializer())
+        for code in dict.fromkeys(codes):
             serializer = ValidationErrorSerializer if code in ("400", "422") else ErrorDetailSerializer
             responses.setdefault(code, self._get_response_for_code(serializer, code))
+        if writes:
+            safety = {
+                "400": "The `Idempotency-Key` header is not 1–255 printable ASCII characters (key `Idempotency-Key`).",
+                "403": READ_ONLY_403,
+                "409": IN_PROGRESS_409,
+                "422": KEY_REUSED_422,
+            }
+            for code, text in safety.items():
+                base = responses[code].get("description") or ""
+                if code in declared or (code == "400" and reads_body) or (code == "422" and refers):
+                    base = base or ERROR_DESCRIPTIONS.get(code, "")
+                    responses[code]["description"] = f"{base} Or: {text}" if base else text
+                else:
+                    responses[code]["description"] = text
         for code, response in responses.items():
             if not response.get("description") and code in ERROR_DESCRIPTIONS:
                 response["description"] = ERROR_DESCRIPTIONS[code]

@@ -83,9 +83,12 @@ def test_error_responses_are_documented_where_they_happen(openapi):
         assert {"401", "503"} <= set(responses), label
         assert all(responses[code]["description"] for code in responses if code >= "400"), label
     paths = openapi["paths"]
-    assert "422" not in paths["/api/clients"]["post"]["responses"]  # no reference in a client body
-    assert "422" not in paths["/api/orders/{id}/messages"]["post"]["responses"]
-    assert "422" in paths["/api/tickets"]["post"]["responses"]
+    # Every write documents 422 for a reused Idempotency-Key; only bodies with references add "does not exist".
+    reference_422 = "A referenced id does not exist"
+    assert reference_422 not in paths["/api/clients"]["post"]["responses"]["422"]["description"]
+    assert reference_422 not in paths["/api/orders/{id}/messages"]["post"]["responses"]["422"]["description"]
+    assert reference_422 in paths["/api/tickets"]["post"]["responses"]["422"]["description"]
+    assert "422" not in paths["/api/clients"]["get"]["responses"]
     assert "409" in paths["/api/clients/{id}"]["delete"]["responses"]
     for path in ("/api/clients", "/api/clients/{id}"):
         assert all("500" in op["responses"] for op in paths[path].values())  # Client role not configured
@@ -99,3 +102,29 @@ def test_filter_parameters_state_their_bounds_and_the_null_word(openapi):
     assert params["filters[status][$eq]"]["anyOf"][1] == {"type": "string", "enum": ["null"]}
     assert params["filters[status][$gt]"]["maximum"] == 2**63 - 1
     assert params["filters[balance][$lt]"]["pattern"] == r"^-?\d{1,16}(\.\d+)?$"
+
+
+def test_client_safety_headers_and_answers_are_documented(openapi):
+    """Issue 14: every write takes `Idempotency-Key` and documents its 400/409/422 and the read-only 403; every
+    authenticated operation takes and answers `X-Request-Id`."""
+    writes = 0
+    for label, operation in operations(openapi):
+        if operation.get("security") != [{AUTHENTICATED: []}]:
+            continue
+        method = label.split()[0]
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "X-Request-Id" in headers, label
+        for code, response in operation["responses"].items():
+            assert "X-Request-Id" in response.get("headers", {}), (label, code)
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            writes += 1
+            assert "Idempotency-Key" in headers, label
+            responses = operation["responses"]
+            assert {"400", "403", "409", "422"} <= set(responses), label
+            assert "Idempotency-Key" in responses["409"]["description"], label
+            assert "Idempotency-Key" in responses["422"]["description"], label
+            assert "read-only" in responses["403"]["description"], label
+            assert "Idempotent-Replayed" in next(iter(responses.values())).get("headers", {}), label
+        else:
+            assert "Idempotency-Key" not in headers, label
+    assert writes >= 20
