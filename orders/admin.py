@@ -87,4 +87,5 @@ class OrderAdmin(SoftDeleteAdminMixin, TenantAdmin):
 class TagAdmin(TenantAdmin):
     list_display = ("name", "created_at")
     search_fields = ("name",)
+    list_filter = (date_filter("created_at"),)
     ordering = ("name", "id")

@@ -193,3 +193,27 @@ def test_csv_export_is_available_on_every_changelist(org):
         if not model_admin.has_view_permission(request):
             continue
         assert "export_csv" in model_admin.get_actions(request), model
+
+
+def test_every_changelist_has_search_and_filters_and_answers(org, business):
+    """Every model a staff user can open has a search box and a filter sidebar, and a search answers 200."""
+    from django.contrib import admin
+
+    from serviceengine.core.tenancy import TenantModel
+
+    browser = staff_browser(org)
+    opened, missing = 0, []
+    for model, model_admin in admin.site._registry.items():
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        response = browser.get(url, {"q": "ada"})
+        if response.status_code == 403:
+            continue  # not for staff accounts (e.g. staff logins, managed by superusers)
+        assert response.status_code == 200, url
+        request = response.wsgi_request
+        if not model_admin.get_search_fields(request):
+            missing.append(f"{url}: no search_fields")
+        if issubclass(model, TenantModel) and not model_admin.get_list_filter(request):
+            missing.append(f"{url}: no list_filter")  # the organization itself and roles have nothing to filter by
+        opened += 1
+    assert missing == []
+    assert opened >= 10
