@@ -4,13 +4,18 @@ marked paid by admin actions, which report a refused transition with `message_us
 created through the API (which validates services, computes totals and numbers invoices), so the admin shows their
 money, numbers and statuses read-only and cannot add them. Soft-deleted rows are listed and can be restored."""
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline
 from serviceengine.admin_lists import client_filter, date_filter
 from serviceengine.core.errors import DomainError
 
-from . import services
-from .models import Coupon, Invoice, InvoiceItem, Payment, Proposal, ProposalItem, Subscription
+from . import documents, services
+from .models import (
+    Coupon, Invoice, InvoiceItem, Payment, Proposal, ProposalItem, ProposalSignature, StripeEvent, Subscription,
+)
 
 
 class ReadOnlyInline(TenantInline, admin.TabularInline):
@@ -49,6 +54,43 @@ class PaymentInline(ReadOnlyInline):
     fields = ("provider", "transaction_id", "amount", "currency", "created_at")
 
 
+class ProposalSignatureInline(ReadOnlyInline):
+    """The signature evidence (issue 15)."""
+
+    model = ProposalSignature
+    fields = ("name", "email", "ip_address", "user_agent", "signed_at", "method", "document_sha256")
+    verbose_name = verbose_name_plural = "signature evidence"
+
+
+class PdfAdminMixin:
+    """A `PDF` link on the change page and the changelist, served by the admin (staff session, tenant-scoped
+    through `get_object`, which uses the scoped `get_queryset`)."""
+
+    def render_pdf(self, obj) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        extra = [path("<path:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="%s_%s_pdf" % info)]
+        return extra + super().get_urls()
+
+    def pdf_view(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        body, filename = self.render_pdf(obj)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return format_html('<a href="{}">PDF</a>', reverse("admin:%s_%s_pdf" % info, args=[obj.pk]))
+
+
 class WorkflowAdmin(SoftDeleteAdminMixin, TenantAdmin):
     """Soft-deletable rows created by the API: no add form, and no bulk hard delete (soft delete instead)."""
 
@@ -75,22 +117,29 @@ class WorkflowAdmin(SoftDeleteAdminMixin, TenantAdmin):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(WorkflowAdmin):
-    list_display = ("client_email", "client_name", "status", "total", "created_at", "sent_at", "signed_at", "deleted_at")
+class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
+    list_display = (
+        "client_email", "client_name", "status", "total", "created_at", "sent_at", "signed_at", "deleted_at", "pdf_link",
+    )
     list_filter = ("status", date_filter("created_at"), date_filter("sent_at"), date_filter("signed_at"))
     search_fields = ("client_email", "client_name_f", "client_name_l", "client_company")
     list_select_related = ()
     raw_id_fields = ("converted_order",)
     readonly_fields = (
         "status", "total", "sent_at", "signed_at", "converted_order", "created_at", "updated_at", "deleted_at",
+        "pdf_link",
     )
-    inlines = (ProposalItemInline,)
+    inlines = (ProposalItemInline, ProposalSignatureInline)
     actions = ("send_selected", *SoftDeleteAdminMixin.actions)
     ordering = ("-created_at", "id")
 
     @admin.display(description="client name")
     def client_name(self, obj):
         return f"{obj.client_name_f} {obj.client_name_l}".strip()
+
+    def render_pdf(self, obj):
+        signature = ProposalSignature.all_objects.filter(proposal=obj).first()
+        return documents.proposal_pdf(obj, obj.organization, signature=signature), f"proposal-{obj.pk}.pdf"
 
     @admin.action(description="Send selected proposals")
     def send_selected(self, request, queryset):
@@ -104,8 +153,10 @@ class ProposalAdmin(WorkflowAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(WorkflowAdmin):
-    list_display = ("number", "user", "status", "total", "currency", "date_due", "date_paid", "paysys", "deleted_at")
+class InvoiceAdmin(PdfAdminMixin, WorkflowAdmin):
+    list_display = (
+        "number", "user", "status", "total", "currency", "date_due", "date_paid", "paysys", "deleted_at", "pdf_link",
+    )
     list_select_related = ("user",)
     list_filter = (
         "status", client_filter(), date_filter("created_at"), date_filter("date_due"), date_filter("date_paid"),
@@ -116,11 +167,24 @@ class InvoiceAdmin(WorkflowAdmin):
     readonly_fields = (
         "number", "number_seq", "number_prefix", "status", "subtotal", "tax", "tax_name", "tax_percent", "total",
         "credit", "currency", "billing_address", "date_paid", "transaction_id", "stripe_payment_intent_id",
-        "charge_attempts", "paysys", "ip_address", "employee_id", "created_at", "updated_at", "deleted_at",
+        "charge_attempts", "paysys", "ip_address", "employee_id", "created_at", "updated_at", "deleted_at", "pdf_link",
     )
     inlines = (InvoiceItemInline, PaymentInline)
-    actions = ("mark_paid_selected", *SoftDeleteAdminMixin.actions)
+    actions = ("send_selected", "mark_paid_selected", *SoftDeleteAdminMixin.actions)
     ordering = ("-created_at", "id")
+
+    def render_pdf(self, obj):
+        return documents.invoice_pdf(obj, obj.organization), f"invoice-{obj.number}.pdf"
+
+    @admin.action(description="Send selected invoices to their clients")
+    def send_selected(self, request, queryset):
+        self.run_workflow(
+            request,
+            queryset,
+            lambda invoice: services.invoice_send(invoice=invoice),
+            lambda invoice: invoice.number,
+            "Sent {count} invoice(s).",
+        )
 
     @admin.action(description="Mark selected invoices paid (manual payment)")
     def mark_paid_selected(self, request, queryset):
@@ -152,3 +216,47 @@ class SubscriptionAdmin(TenantAdmin):
     autocomplete_fields = ("user",)
     raw_id_fields = ("invoice",)
     ordering = ("-created_at", "id")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    """Stripe events as received and processed (issue 15), read-only. Superusers see every event; an
+    organization's staff see the events that were matched to one of its invoices."""
+
+    list_display = ("stripe_id", "type", "status", "received_at", "processed_at", "invoice_ref", "note")
+    list_filter = ("status", "type")
+    search_fields = ("stripe_id", "type", "note")
+    readonly_fields = (
+        "stripe_id", "type", "livemode", "status", "note", "organization_ref", "invoice_ref", "received_at",
+        "processed_at", "payload",
+    )
+    ordering = ("-received_at", "-id")
+
+    def get_queryset(self, request):
+        from serviceengine.admin import staff_organization
+
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        org = staff_organization(request)
+        return qs.filter(organization_ref=org.pk) if org else qs.none()
+
+    def _allowed(self, request) -> bool:
+        from serviceengine.admin import is_tenant_staff
+
+        return request.user.is_active and (request.user.is_superuser or is_tenant_staff(request))
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -198,3 +198,60 @@ class Subscription(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
+
+
+class ProposalSignature(TenantModel):
+    """The evidence of a signed proposal (issue 15): who signed (name and e-mail), from where (IP address, user
+    agent), when (server time), and the exact document they saw — the HTML snapshot stored here and its SHA-256.
+    One per proposal; written by `billing.services.proposal_sign` in the signing transaction."""
+
+    METHODS = [("client_page", "Client page"), ("api", "API")]
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="signature")
+    name = models.CharField(max_length=255)
+    email = models.CharField(max_length=255)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True, default="")
+    signed_at = models.DateTimeField()
+    method = models.CharField(max_length=20, choices=METHODS, default="client_page")
+    document_html = models.TextField()
+    document_sha256 = models.CharField(max_length=64)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-signed_at", "id"]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class StripeEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+    MISMATCH = "mismatch", "Amount or currency mismatch"
+    FAILED = "failed", "Failed"
+
+
+class StripeEvent(models.Model):
+    """One event received on `POST /api/stripe/webhook`, stored once (unique on Stripe's event id) with its
+    processing status. Not tenant-owned: an event arrives before anything says whose it is; once processed,
+    `organization_ref`/`invoice_ref` name the organization and invoice its metadata pointed to (plain ids, not
+    foreign keys, so that a wrong or foreign id in an event can never join anything)."""
+
+    id = models.BigAutoField(primary_key=True)
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=255)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED)
+    note = models.TextField(blank=True, default="")
+    organization_ref = models.UUIDField(null=True, blank=True)
+    invoice_ref = models.UUIDField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.stripe_id} ({self.type})"

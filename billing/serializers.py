@@ -4,6 +4,7 @@ touch rows loaded by the viewset (`select`/`Prefetch(..., to_attr=...)`), never 
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -84,10 +85,31 @@ class ProposalRowSerializer(ContractSerializer):
         return f"{obj.client_name_f or ''} {obj.client_name_l or ''}".strip()
 
 
+class ProposalSignatureSerializer(ContractSerializer):
+    """The evidence of a signed proposal (issue 15)."""
+
+    name = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True)
+    ip_address = serializers.CharField(read_only=True, allow_null=True)
+    user_agent = serializers.CharField(read_only=True)
+    signed_at = UTCDateTimeField()
+    document_sha256 = serializers.CharField(read_only=True)
+
+
 class ProposalSerializer(ProposalRowSerializer):
-    """The full proposal object, with its items (prefetched into `item_list`)."""
+    """The full proposal object, with its items (prefetched into `item_list`) and its `signature` (joined; null
+    until signed)."""
 
     items = ProposalItemSerializer(many=True, read_only=True, source="item_list")
+    signature = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProposalSignatureSerializer(allow_null=True))
+    def get_signature(self, obj) -> dict | None:
+        try:
+            signature = obj.signature
+        except ObjectDoesNotExist:
+            return None
+        return None if signature is None else ProposalSignatureSerializer(signature).data
 
 
 class ProposalOrderSerializer(ContractSerializer):

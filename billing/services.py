@@ -7,6 +7,7 @@ concurrent requests sign a proposal once and pay an invoice once (contract §11)
 """
 import ipaddress
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,10 +24,12 @@ from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
 from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
+from portal import notify
 
-from . import stripe_gateway
+from . import documents, stripe_gateway
 from .models import (
-    Coupon, Invoice, InvoiceItem, InvoiceStatus, Payment, Proposal, ProposalItem, ProposalStatus, Subscription,
+    Coupon, Invoice, InvoiceItem, InvoiceStatus, Payment, Proposal, ProposalItem, ProposalSignature, ProposalStatus,
+    Subscription,
 )
 
 ZERO = Decimal("0.00")
@@ -166,10 +169,11 @@ def proposal_create(
 
 
 @transaction.atomic
-def proposal_send(*, proposal: Proposal) -> Proposal:
-    """Draft → Sent, stamping `sent_at` and `updated_at` with one instant. No e-mail is sent.
-    Raises DomainError(400, "Cannot send proposal with status {label}") from any other status."""
-    proposal = lock(Proposal, proposal)
+def proposal_send(*, proposal: Proposal, base_url: str | None = None) -> Proposal:
+    """Draft → Sent, stamping `sent_at` and `updated_at` with one instant, and e-mailing the client a link to read
+    and sign it (issue 15; `base_url` is the links' origin when PUBLIC_BASE_URL is not set), from a job after the
+    commit. Raises DomainError(400, "Cannot send proposal with status {label}") from any other status."""
+    proposal = lock(Proposal, proposal, related=("organization",))
     if proposal.status != ProposalStatus.DRAFT:
         raise DomainError(400, detail=f"Cannot send proposal with status {proposal.status_label}")
     before = snapshot(proposal)
@@ -177,13 +181,38 @@ def proposal_send(*, proposal: Proposal) -> Proposal:
     Proposal.all_objects.filter(pk=proposal.pk).update(status=ProposalStatus.SENT, sent_at=now, updated_at=now)
     proposal.status, proposal.sent_at, proposal.updated_at = ProposalStatus.SENT, now, now
     record_event("proposal.sent", proposal, previous=before)
+    notify.proposal_sent(proposal=proposal, organization=proposal.organization, base=base_url)
     return proposal
 
 
+@dataclass(frozen=True)
+class Signer:
+    """Who signs and from where: the evidence stored with the signature. `name`/`email` default to the proposal's
+    client; `method` is "client_page" (the client signed on their page) or "api" (the agency recorded it)."""
+
+    name: str | None = None
+    email: str | None = None
+    ip_address: str | None = None
+    user_agent: str = ""
+    method: str = "api"
+
+
+class DocumentChanged(DomainError):
+    """The document the signer saw is not the one that would be signed (409)."""
+
+    def __init__(self):
+        super().__init__(409, detail="The proposal has changed since it was displayed; please review it again.")
+
+
 @transaction.atomic
-def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
+def proposal_sign(
+    *, proposal: Proposal, signer: Signer | None = None, document_sha256: str | None = None
+) -> tuple[Proposal, Order]:
     """Sent → Signed, all or nothing: find or create the client by email, open the order described in
-    proposals.md, link it as `converted_order` and stamp the proposal.
+    proposals.md, link it as `converted_order`, stamp the proposal, and store the signature evidence (issue 15):
+    signer name and e-mail, IP address, user agent, server time, and the HTML snapshot of the document with its
+    SHA-256. `document_sha256`, when given, is the hash of the document the signer was shown: a different
+    document raises DocumentChanged (409) and nothing is signed.
 
     The proposal row is locked and its status re-checked after the lock, so concurrent signs produce one order:
     the second one waits, then sees Signed. Raises DomainError(400, "Cannot sign proposal with status {label}"),
@@ -197,6 +226,11 @@ def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
     items = list(
         ProposalItem.all_objects.filter(proposal=proposal).select_related("service").order_by("created_at", "id")
     )
+    proposal.item_list = items
+    document = documents.proposal_document(proposal, organization)
+    digest = documents.sha256_hex(document)
+    if document_sha256 is not None and document_sha256 != digest:
+        raise DocumentChanged()
     user = client_find_or_create(
         organization=organization,
         email=proposal.client_email,
@@ -235,7 +269,22 @@ def proposal_sign(*, proposal: Proposal) -> tuple[Proposal, Order]:
     )
     proposal.status, proposal.signed_at, proposal.updated_at = ProposalStatus.SIGNED, now, now
     proposal.converted_order = order
+    signer = signer or Signer()
+    signature = ProposalSignature.objects.for_org(proposal.organization_id).create(
+        organization_id=proposal.organization_id,
+        proposal=proposal,
+        name=(signer.name or documents.client_name(proposal))[:255],
+        email=(signer.email or proposal.client_email)[:255],
+        ip_address=peer_ip(signer.ip_address),
+        user_agent=(signer.user_agent or "")[:1000],
+        signed_at=now,
+        method=signer.method,
+        document_html=document,
+        document_sha256=digest,
+        created_at=now,
+    )
     record_event("proposal.signed", proposal, previous=before)
+    notify.proposal_signed(proposal=proposal, signature=signature, order=order, organization=organization)
     return proposal, order
 
 
@@ -510,6 +559,40 @@ def _mark_paid(invoice: Invoice, now, **fields) -> None:
         setattr(invoice, name, value)
 
 
+def record_payment(
+    invoice: Invoice,
+    *,
+    provider: str,
+    transaction_id: str | None,
+    payment_intent_id: str | None = None,
+    idempotency_key: str | None = None,
+    **fields,
+) -> Invoice:
+    """Apply a successful processor payment to an invoice whose row the caller holds locked: the Payment row,
+    status Paid, `date_paid`, `transaction_id`, paysys "Stripe", the orders of the items with a service. Shared by
+    `charge` and the Stripe events (checkout.session.completed, payment_intent.succeeded)."""
+    before = snapshot(invoice)
+    now = timezone.now()
+    Payment.all_objects.create(
+        organization_id=invoice.organization_id,
+        invoice=invoice,
+        provider=provider,
+        transaction_id=transaction_id,
+        amount=invoice.total,
+        currency=invoice.currency,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    _mark_paid(
+        invoice, now, transaction_id=transaction_id, stripe_payment_intent_id=payment_intent_id, paysys="Stripe",
+        **fields,
+    )
+    _open_orders(invoice, now)
+    record_event("invoice.paid", invoice, previous=before)
+    notify.invoice_paid(invoice=invoice, organization=invoice.organization)
+    return invoice
+
+
 def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str | None = None) -> Invoice:
     """Charge the invoice through the configured gateway and record the payment (invoices.md, charge).
 
@@ -536,7 +619,6 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
             raise DomainError(503, detail="Payments are not configured.")
         attempt = invoice.charge_attempts + 1
         key = charge_idempotency_key(invoice, attempt)
-        before = snapshot(invoice)
         try:
             result = gateway.charge(
                 amount=invoice.total,
@@ -544,7 +626,11 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
                 payment_method_id=payment_method_id,
                 idempotency_key=key,
                 description=f"Invoice {invoice.number}",
-                metadata={"invoice_id": str(invoice.pk), "invoice_number": invoice.number},
+                metadata={
+                    "organization_id": str(invoice.organization_id),
+                    "invoice_id": str(invoice.pk),
+                    "invoice_number": invoice.number,
+                },
                 customer=invoice.user.stripe_id,
             )
         except stripe_gateway.PaymentDeclined as exc:
@@ -554,28 +640,15 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
         except stripe_gateway.PaymentUnavailable:
             raise DomainError(503, detail="Payment provider unavailable.") from None
         else:
-            now = timezone.now()
-            Payment.all_objects.create(
-                organization_id=invoice.organization_id,
-                invoice=invoice,
+            record_payment(
+                invoice,
                 provider=result.provider,
                 transaction_id=result.transaction_id,
-                amount=invoice.total,
-                currency=invoice.currency,
+                payment_intent_id=result.payment_intent_id,
                 idempotency_key=key if result.provider == "stripe" else None,
-                created_at=now,
-            )
-            _mark_paid(
-                invoice,
-                now,
-                transaction_id=result.transaction_id,
-                stripe_payment_intent_id=result.payment_intent_id,
-                paysys="Stripe",
                 ip_address=peer_ip(ip_address),
                 charge_attempts=attempt,
             )
-            _open_orders(invoice, now)
-            record_event("invoice.paid", invoice, previous=before)
             return invoice
     raise ChargeDeclined(declined.message)
 
@@ -606,6 +679,7 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
     )
     _mark_paid(invoice, now, paysys="Manual")
     _open_orders(invoice, now)
+    notify.invoice_paid(invoice=invoice, organization=invoice.organization)
     recurring = invoice.recurring if isinstance(invoice.recurring, dict) else None
     if recurring:
         Subscription.all_objects.create(
@@ -618,4 +692,49 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
             created_at=now,
         )
     record_event("invoice.paid", invoice, previous=before)
+    return invoice
+
+
+# --- invoices: sending --------------------------------------------------------------------------------------
+
+UNSENDABLE_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.REFUNDED, InvoiceStatus.CANCELLED)
+
+
+@transaction.atomic
+def invoice_send(*, invoice: Invoice, base_url: str | None = None) -> Invoice:
+    """E-mail the invoice's client a link to view and pay it (issue 15). Draft → Unpaid (the contract's status
+    rules); Unpaid and Partially Paid stay as they are; Paid, Refunded and Cancelled →
+    DomainError(400, "Cannot send invoice with status {label}"). No client or a client without an e-mail address
+    → DomainError(400). The e-mail goes out from a background job after the transaction commits."""
+    invoice = lock(Invoice, invoice, related=("organization", "user"))
+    if invoice.status in UNSENDABLE_STATUSES:
+        raise DomainError(400, detail=f"Cannot send invoice with status {invoice.status_label}")
+    if invoice.user_id is None or not (invoice.user.email or "").strip():
+        raise DomainError(400, detail="Invoice has no client e-mail address.")
+    now = timezone.now()
+    if invoice.status == InvoiceStatus.DRAFT:
+        Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.UNPAID, updated_at=now)
+        invoice.status, invoice.updated_at = InvoiceStatus.UNPAID, now
+    # TODO(events): invoice.sent
+    notify.invoice_sent(invoice=invoice, organization=invoice.organization, base=base_url)
+    return invoice
+
+
+# --- invoices: processor events -----------------------------------------------------------------------------
+
+
+def invoice_refunded(*, invoice: Invoice) -> Invoice:
+    """Paid → Refunded after the processor refunded the whole payment (a Stripe `charge.refunded` event). The
+    caller holds the row locked."""
+    now = timezone.now()
+    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.REFUNDED, updated_at=now)
+    invoice.status, invoice.updated_at = InvoiceStatus.REFUNDED, now
+    # TODO(events): invoice.refunded / invoice.updated
+    return invoice
+
+
+def invoice_payment_failed(*, invoice: Invoice, message: str = "", payment_intent_id: str | None = None) -> Invoice:
+    """A payment attempt of the invoice failed at the processor: nothing changes on the invoice; the event
+    `invoice.payment_failed` is recorded."""
+    # TODO(events): invoice.payment_failed with {message, payment_intent_id}
     return invoice

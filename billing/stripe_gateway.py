@@ -153,3 +153,83 @@ def get_gateway() -> StripeGateway | SimulatedGateway | None:
     if getattr(settings, "PAYMENTS_SIMULATED", False):
         return SimulatedGateway()
     return None
+
+
+# --- Checkout and webhooks (issue 15) -------------------------------------------------------------------------
+
+
+class WebhookSignatureInvalid(Exception):
+    """`Stripe-Signature` is missing, malformed, stale or does not match `STRIPE_WEBHOOK_SECRET`."""
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default: a signed payload older than this is refused (replays)
+
+
+def verify_webhook(payload: bytes, signature_header: str | None, secret: str) -> dict:
+    """The event of a webhook request, once its `Stripe-Signature` was verified with Stripe's library; raises
+    WebhookSignatureInvalid otherwise (a payload that is not a JSON object included)."""
+    import json
+
+    if not secret or not signature_header:
+        raise WebhookSignatureInvalid("missing signature or secret")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature_header, secret, WEBHOOK_TOLERANCE_SECONDS)
+        event = json.loads(text)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise WebhookSignatureInvalid(str(exc)) from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise WebhookSignatureInvalid("not a Stripe event")
+    return event
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+def create_checkout_session(
+    *,
+    amount: Decimal,
+    currency: str,
+    name: str,
+    metadata: dict,
+    success_url: str,
+    cancel_url: str,
+    customer_email: str | None = None,
+    client_reference_id: str | None = None,
+) -> CheckoutSession:
+    """A Stripe Checkout Session for one payment of `amount`, whose metadata — and its PaymentIntent's — is
+    `metadata` (the Stripe events find the invoice through it). Raises PaymentUnavailable when Stripe is not
+    configured or fails."""
+    api_key = getattr(settings, "STRIPE_SECRET_KEY", "") or ""
+    if not api_key:
+        raise PaymentUnavailable("Stripe is not configured")
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": to_minor_units(amount, currency),
+                    "product_data": {"name": name},
+                },
+            }
+        ],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if customer_email:
+        params["customer_email"] = customer_email
+    if client_reference_id:
+        params["client_reference_id"] = client_reference_id
+    gateway = StripeGateway(api_key, getattr(settings, "STRIPE_API_BASE", "") or None)
+    try:
+        session = gateway.client().v1.checkout.sessions.create(params)
+    except stripe.StripeError as exc:
+        raise PaymentUnavailable(type(exc).__name__) from exc
+    return CheckoutSession(id=session.id, url=session.url)

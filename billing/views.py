@@ -1,17 +1,25 @@
 """`/api/proposals` and `/api/invoices` (contract proposals.md, invoices.md). Each action validates its body
 (before the path id, README §6), calls one service from `billing.services`, and renders the read serializer."""
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status as http_status
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from serviceengine.api.exceptions import validation_response
 from serviceengine.api.pagination import PageLinksPagination
 from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
-from . import services
+from . import documents, services, stripe_events, stripe_gateway
 from .filters import (
     INVOICE_FILTER_FIELDS,
     INVOICE_SEARCH_FIELDS,
@@ -20,7 +28,7 @@ from .filters import (
     PROPOSAL_SEARCH_FIELDS,
     PROPOSAL_SORT_FIELDS,
 )
-from .models import Invoice, InvoiceItem, Proposal, ProposalItem
+from .models import Invoice, InvoiceItem, Proposal, ProposalItem, ProposalSignature
 from .serializers import (
     InvoiceChargeSerializer, InvoiceCreateSerializer, InvoiceSerializer, InvoiceUpdateSerializer,
     ProposalRowSerializer, ProposalOrderSerializer, ProposalSerializer, ProposalSignSerializer,
@@ -48,7 +56,7 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
             return qs
         # all_objects on both: items have no soft delete, and a soft-deleted service still names its items.
         items = ProposalItem.all_objects.select_related("service").order_by("created_at", "id")
-        return qs.prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
+        return qs.select_related("signature").prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
 
     @extend_schema(request=ProposalWriteSerializer, responses={201: ProposalSerializer})
     def create(self, request):
@@ -66,7 +74,7 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         # No body: whatever is sent is ignored (contract §2), so `validated()` is never called here.
-        proposal = services.proposal_send(proposal=self.get_object())
+        proposal = services.proposal_send(proposal=self.get_object(), base_url=portal_base_url(request))
         return self.respond(proposal)
 
     @extend_schema(
@@ -79,9 +87,21 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     )
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
-        proposal, order = services.proposal_sign(proposal=self.get_object())
+        # The agency records the signature: the evidence names the proposal's client and the API caller's
+        # connection (issue 15); the client's own signature comes from the client page.
+        signer = services.Signer(
+            ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""), method="api"
+        )
+        proposal, order = services.proposal_sign(proposal=self.get_object(), signer=signer)
         fresh = self.get_queryset().get(pk=proposal.pk)
         return Response({"proposal": self.read(fresh, ProposalSerializer), "order": ProposalOrderSerializer(order).data})
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        proposal = self.get_object()
+        body = documents.proposal_pdf(proposal, proposal.organization, signature=signature_of(proposal))
+        return pdf_response(body, f"proposal-{proposal.pk}.pdf")
 
 
 class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
@@ -158,3 +178,102 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         # No body: whatever is sent is ignored (contract §2).
         invoice = services.invoice_mark_paid(invoice=self.get_object())
         return self.respond(invoice)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: InvoiceSerializer,
+            400: error_response(
+                "Paid, Refunded or Cancelled (`Cannot send invoice with status Paid`), or the client has no e-mail."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        # No body: whatever is sent is ignored (contract §2).
+        invoice = services.invoice_send(invoice=self.get_object(), base_url=portal_base_url(request))
+        return self.respond(invoice)
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        invoice = self.get_object()
+        return pdf_response(documents.invoice_pdf(invoice, invoice.organization), f"invoice-{invoice.number}.pdf")
+
+
+def portal_base_url(request) -> str:
+    """The origin of e-mailed client links: PUBLIC_BASE_URL, else this request's own origin."""
+    return (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/") or f"{request.scheme}://{request.get_host()}"
+
+
+def signature_of(proposal):
+    try:
+        return proposal.signature
+    except ProposalSignature.DoesNotExist:
+        return None
+
+
+def pdf_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+STRIPE_EVENT_REQUEST = inline_serializer(
+    "StripeEventPayload",
+    fields={
+        "id": drf_serializers.CharField(),
+        "type": drf_serializers.CharField(),
+        "data": drf_serializers.DictField(),
+    },
+)
+STRIPE_WEBHOOK_OK = inline_serializer(
+    "StripeWebhookReceived",
+    fields={
+        "received": drf_serializers.BooleanField(),
+        "duplicate": drf_serializers.BooleanField(),
+        "status": drf_serializers.CharField(allow_null=True),
+    },
+)
+
+
+class StripeWebhookView(APIView):
+    """`POST /api/stripe/webhook` (issue 15): no bearer token; the `Stripe-Signature` header, verified with
+    `STRIPE_WEBHOOK_SECRET` by Stripe's library, is the authentication. A missing or bad signature → 400 and
+    nothing written; a verified event is stored once and processed (`billing.stripe_events`)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="stripe_webhook",
+        request=STRIPE_EVENT_REQUEST,
+        parameters=[OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            200: STRIPE_WEBHOOK_OK,
+            400: error_response("Missing or invalid `Stripe-Signature` (`Invalid signature.`)."),
+            413: error_response("Request body too large."),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            return Response({"detail": "Request body too large."}, status=413)
+        try:
+            event = stripe_gateway.verify_webhook(
+                request._request.body, request.META.get("HTTP_STRIPE_SIGNATURE"),
+                getattr(settings, "STRIPE_WEBHOOK_SECRET", "") or "",
+            )
+        except stripe_gateway.WebhookSignatureInvalid:
+            return Response({"detail": "Invalid signature."}, status=400)
+        row, duplicate = stripe_events.receive(event)
+        return Response({"received": True, "duplicate": duplicate, "status": row.status if row else None})
+
+
+# Each event commits on its own (its row is the redelivery guard), never inside a request-wide transaction.
+stripe_webhook_view = csrf_exempt(transaction.non_atomic_requests(StripeWebhookView.as_view()))

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "search",
     "reports",
     "idempotency",  # issue 14: Idempotency-Key
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,16 @@ for _name in ("API_RATE_LIMIT", "AUTH_FAILURE_RATE_LIMIT"):
         _parse_rate(globals()[_name])
     except ValueError as _exc:
         raise ImproperlyConfigured(f"{_name}: {_exc}") from None
+
+# Client loop (issue 15): Stripe events, client links, e-mail.
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")  # origin of e-mailed links; default: the request's own
+CLIENT_LINK_MAX_AGE_DAYS = env.int("CLIENT_LINK_MAX_AGE_DAYS", default=30)
+# EMAIL_URL in django-environ's syntax (smtp://user:pass@host:587, smtp+tls://…, consolemail://); by default the
+# mails are printed to the terminal. Production: an SMTP URL, or django-anymail (see README).
+vars().update({k: v for k, v in env.email_url("EMAIL_URL", default="consolemail://").items() if v is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)  # seconds; a timeout is a failed send, retried
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 # Benchmark only (bench/run.sh): adds `/bench/bare`, a bare Django view to compare the API against. Never in production.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)

@@ -22,6 +22,7 @@ api_patterns = [
     path("", include("team.urls")),
     path("", include("search.urls")),
     path("", include("reports.urls")),
+    path("", include("portal.api_urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("api", views.index_view, name="api-index"),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
 ]
 
 if settings.BENCHMARK_ENDPOINTS:  # bench/run.sh only: the baseline the API's throughput is compared with

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.models import Proposal, ProposalItem, ProposalStatus
+from billing.models import Proposal, ProposalItem, ProposalSignature, ProposalStatus
 from orders.models import Order
 from serviceengine.api.fields import format_datetime
 from serviceengine.models import Role, User
@@ -81,6 +81,15 @@ def proposal_json(p: Proposal, *, items=True) -> dict:
             }
             for i in ProposalItem.all_objects.filter(proposal=p).select_related("service").order_by("created_at", "id")
         ]
+        signature = ProposalSignature.all_objects.filter(proposal=p).first()
+        out["signature"] = None if signature is None else {
+            "name": signature.name,
+            "email": signature.email,
+            "ip_address": signature.ip_address,
+            "user_agent": signature.user_agent,
+            "signed_at": iso(signature.signed_at),
+            "document_sha256": signature.document_sha256,
+        }
     return out
 
 

@@ -21,6 +21,13 @@ OPEN_ROUTES = {
     "/api/docs": "Swagger UI over the schema",
     "/api/redoc": "ReDoc over the schema",
     "/api/*": "catch-all: unknown paths answer 404 Not Found",
+    "/api/stripe/webhook": "Stripe events: authenticated by the Stripe-Signature header (tests/portal)",
+    # Client pages (issue 15): authorized by the signed, expiring token in the path (tests/portal/test_pages.py).
+    "/portal/{token}": "client page",
+    "/portal/{token}/sign": "client page: sign form",
+    "/portal/{token}/pdf": "client page: PDF",
+    "/portal/{token}/pay": "client page: Pay button",
+    "/portal/{token}/pay/simulated": "client page: simulated checkout",
 }
 
 # The 43 operations of the contract (README §1): a floor, so an empty or partial walk cannot pass.
