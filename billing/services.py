@@ -23,8 +23,9 @@ from orders.services import order_create
 from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
+from events.services import record_event, snapshot
 from portal import notify
+from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
 
 from . import documents, stripe_gateway
 from .models import (
@@ -712,10 +713,11 @@ def invoice_send(*, invoice: Invoice, base_url: str | None = None) -> Invoice:
     if invoice.user_id is None or not (invoice.user.email or "").strip():
         raise DomainError(400, detail="Invoice has no client e-mail address.")
     now = timezone.now()
+    before = snapshot(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
         Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.UNPAID, updated_at=now)
         invoice.status, invoice.updated_at = InvoiceStatus.UNPAID, now
-    # TODO(events): invoice.sent
+    record_event("invoice.sent", invoice, previous=before)
     notify.invoice_sent(invoice=invoice, organization=invoice.organization, base=base_url)
     return invoice
 
@@ -727,14 +729,15 @@ def invoice_refunded(*, invoice: Invoice) -> Invoice:
     """Paid → Refunded after the processor refunded the whole payment (a Stripe `charge.refunded` event). The
     caller holds the row locked."""
     now = timezone.now()
+    before = snapshot(invoice)
     Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.REFUNDED, updated_at=now)
     invoice.status, invoice.updated_at = InvoiceStatus.REFUNDED, now
-    # TODO(events): invoice.refunded / invoice.updated
+    record_event("invoice.updated", invoice, previous=before)
     return invoice
 
 
 def invoice_payment_failed(*, invoice: Invoice, message: str = "", payment_intent_id: str | None = None) -> Invoice:
     """A payment attempt of the invoice failed at the processor: nothing changes on the invoice; the event
-    `invoice.payment_failed` is recorded."""
-    # TODO(events): invoice.payment_failed with {message, payment_intent_id}
+    `invoice.payment_failed` is recorded (its `data` is the invoice, as for every invoice event)."""
+    record_event("invoice.payment_failed", invoice)
     return invoice

@@ -103,5 +103,25 @@ def retry(payload: dict, attempt: int, delay_seconds: int) -> None:
 
 def record_failure(payload: dict, attempts: int, error: str) -> None:
     """The event `email.failed`: which message, to whom, about what, after how many attempts, and why."""
+    from events.services import record_event
+    from serviceengine.models import Organization
+
     logger.error("e-mail %s to %s failed after %s attempts: %s", payload["message_id"], payload["to"], attempts, error)
-    # TODO(events): record_event(email.failed) with {kind, object_id, to, subject, message_id, attempts, error}
+    organization = Organization.objects.filter(pk=payload["organization_id"]).first()
+    if organization is None:
+        return
+    record_event(
+        "email.failed",
+        organization=organization,
+        object_type="email",
+        object_id=payload["object_id"],
+        data={
+            "kind": payload["kind"],
+            "object_id": payload["object_id"],
+            "to": payload["to"],
+            "subject": payload["subject"],
+            "message_id": payload["message_id"],
+            "attempts": attempts,
+            "error": error,
+        },
+    )

@@ -7,10 +7,14 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.management import call_command
+from django_tasks_db.management.commands import db_worker as base_worker
+from django_tasks_db.models import DBTaskResult
 from django.test import Client as BrowserClient
 
 from billing import services
 from billing.models import InvoiceStatus
+from events.models import Event
 from portal import emails
 from tests import factories
 from tests.billing.factories import make_invoice, make_proposal
@@ -53,8 +57,10 @@ def smtp(settings):
 
 
 @pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run the on-commit callbacks (the jobs' enqueue) of what `action()` does, as a real commit would."""
+def commit(django_capture_on_commit_callbacks, settings):
+    """Run the on-commit callbacks (the jobs' enqueue) of what `action()` does, as a real commit would; jobs run
+    at once (the immediate backend) unless a test runs the database worker itself."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
     def run(action):
         with django_capture_on_commit_callbacks(execute=True):
@@ -63,10 +69,16 @@ def commit(django_capture_on_commit_callbacks):
     return run
 
 
-def test_proposal_send_emails_the_link_over_smtp(api, org, smtp, commit):
+def test_proposal_send_emails_the_link_over_smtp(api, org, smtp, django_capture_on_commit_callbacks, monkeypatch):
     proposal = make_proposal(org, client_email="pat@prospect.example.com", client_name_f="Pat")
-    response = commit(lambda: api.post(f"/api/proposals/{proposal.pk}/send"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/proposals/{proposal.pk}/send")
     assert response.status_code == 200 and response.json()["status"] == "Sent"
+    assert smtp.messages == []  # not inside the request: queued for the worker
+    assert DBTaskResult.objects.filter(task_path="portal.emails.send_email").count() == 1
+    monkeypatch.setattr(base_worker, "close_old_connections", lambda: None)  # the test's connection stays open
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert DBTaskResult.objects.get(task_path="portal.emails.send_email").status == "SUCCESSFUL"
     assert len(smtp.messages) == 1
     mail_from, rcpt, message = smtp.messages[0]
     assert rcpt == ["pat@prospect.example.com"] and mail_from == "billing@agency.example.com"
@@ -119,19 +131,20 @@ def test_signing_notifies_the_team(org, owner, commit):
     assert str(proposal.pk) in notice.subject and "Pat Prospect" in notice.subject
 
 
-def test_a_failed_send_is_retried_then_recorded(org, settings, monkeypatch, commit, caplog):
+def test_a_failed_send_is_retried_then_recorded_as_an_event(org, settings, monkeypatch, commit):
     port = free_port()  # nothing listens on it: every attempt fails
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     attempts = []
     real_deliver = emails.deliver
     monkeypatch.setattr(emails, "deliver", lambda payload: (attempts.append(1), real_deliver(payload)))
-    failures = []
-    monkeypatch.setattr(emails, "record_failure", lambda payload, n, error: failures.append((payload["to"], n, error)))
     proposal = make_proposal(org, client_email="pat@prospect.example.com")
     commit(lambda: services.proposal_send(proposal=proposal))
     assert len(attempts) == len(emails.EMAIL_RETRY_DELAYS) + 1
-    assert failures and failures[0][0] == ["pat@prospect.example.com"] and failures[0][1] == len(attempts)
+    (event,) = Event.all_objects.filter(organization=org, type="email.failed")
+    assert event.object_id == proposal.pk
+    assert event.data["to"] == ["pat@prospect.example.com"] and event.data["attempts"] == len(attempts)
+    assert event.data["kind"] == "proposal.sent" and "Connection" in event.data["error"]
 
 
 def test_a_send_that_fails_once_is_delivered_by_the_retry(org, monkeypatch, commit):

@@ -204,3 +204,18 @@ def test_payment_failed_is_recorded(invoice):
               "last_payment_error": {"message": "Your card was declined."}}
     assert deliver(event("payment_intent.payment_failed", intent)).json()["status"] == "processed"
     assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+
+
+def test_stripe_events_record_api_events(invoice):
+    from events.models import Event
+
+    failed = {"id": "pi_x", "object": "payment_intent", "metadata": metadata(invoice)}
+    deliver(event("payment_intent.payment_failed", failed))
+    (recorded,) = Event.all_objects.filter(type="invoice.payment_failed")
+    assert recorded.organization_id == invoice.organization_id and recorded.object_id == invoice.pk
+    assert recorded.actor_type == "system"
+    deliver(event("checkout.session.completed", session(invoice)))
+    deliver(event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_test_1", "amount": 12000,
+                                      "amount_refunded": 12000, "refunded": True}))
+    refund = Event.all_objects.filter(type="invoice.updated", object_id=invoice.pk).latest("created_at")
+    assert refund.data["status"] == "Refunded" and refund.previous_attributes["status"] == "Paid"
