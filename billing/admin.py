@@ -54,6 +54,13 @@ class PaymentInline(ReadOnlyInline):
     fields = ("provider", "transaction_id", "amount", "currency", "created_at")
 
 
+def origin(request) -> str:
+    """The origin of e-mailed client links sent from the admin: PUBLIC_BASE_URL, else the admin's own origin."""
+    from django.conf import settings
+
+    return (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/") or f"{request.scheme}://{request.get_host()}"
+
+
 class ProposalSignatureInline(ReadOnlyInline):
     """The signature evidence (issue 15)."""
 
@@ -146,7 +153,7 @@ class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
         self.run_workflow(
             request,
             queryset,
-            lambda proposal: services.proposal_send(proposal=proposal),
+            lambda proposal: services.proposal_send(proposal=proposal, base_url=origin(request)),
             lambda proposal: proposal.client_email,
             "Sent {count} proposal(s).",
         )
@@ -181,7 +188,7 @@ class InvoiceAdmin(PdfAdminMixin, WorkflowAdmin):
         self.run_workflow(
             request,
             queryset,
-            lambda invoice: services.invoice_send(invoice=invoice),
+            lambda invoice: services.invoice_send(invoice=invoice, base_url=origin(request)),
             lambda invoice: invoice.number,
             "Sent {count} invoice(s).",
         )

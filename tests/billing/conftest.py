@@ -47,8 +47,13 @@ class FakeStripe:
         self.server.shutdown()
         self.server.server_close()
 
-    def answer(self, params: dict) -> tuple[int, dict]:
+    def answer(self, params: dict, path: str = "/v1/payment_intents") -> tuple[int, dict]:
         number = len(self.requests)
+        if path.startswith("/v1/checkout/sessions"):
+            if self.mode == "error":
+                return 500, {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}}
+            return 200, {"id": f"cs_fake_{number}", "object": "checkout.session", "status": "open",
+                         "url": f"https://checkout.stripe.test/c/pay/cs_fake_{number}"}
         intent = {
             "id": f"pi_fake_{number}",
             "object": "payment_intent",
@@ -87,7 +92,7 @@ class FakeStripe:
                     if key and key in fake.replays:
                         status, body = fake.replays[key]
                     else:
-                        status, body = fake.answer(params)
+                        status, body = fake.answer(params, self.path)
                         if key and status < 500:
                             fake.replays[key] = (status, body)
                 payload = json.dumps(body).encode()

@@ -223,3 +223,32 @@ def test_magic_link_lists_the_clients_own_records(api, browser, org, other_org, 
     assert 'id="proposals"' in page and "No proposals." not in page
     assert other_api.post(f"/api/clients/{client.pk}/magic_link").status_code == 404
     assert api.post("/api/clients/not-a-uuid/magic_link").status_code == 404
+
+
+def test_pay_with_stripe_opens_a_checkout_session_with_the_invoice_metadata(browser, stripe_mode, org):
+    client = factories.make_client(org, email="ada@example.com")
+    invoice = make_invoice(org, user=client, items=[item(name="Audit", quantity=2, amount=60)])
+    path = path_of(invoice_link(invoice=invoice))
+    response = browser.post(f"{path}/pay")
+    assert response.status_code == 302 and response["Location"].startswith("https://checkout.stripe.test/c/pay/cs_fake_")
+    (request,) = stripe_mode.requests
+    params = request["params"]
+    assert request["path"] == "/v1/checkout/sessions"
+    assert params["mode"] == "payment"
+    assert params["line_items[0][price_data][unit_amount]"] == "12000"
+    assert params["line_items[0][price_data][currency]"] == "usd"
+    for prefix in ("metadata", "payment_intent_data[metadata]"):
+        assert params[f"{prefix}[organization_id]"] == str(org.pk)
+        assert params[f"{prefix}[invoice_id]"] == str(invoice.pk)
+    assert params["success_url"] == f"http://testserver{path}?paid=1"
+    assert params["customer_email"] == "ada@example.com"
+    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID  # paid only by Stripe's event
+    back = browser.get(f"{path}?paid=1").content.decode()
+    assert "being confirmed" in back
+
+
+def test_pay_with_stripe_down_explains(browser, stripe_mode, org):
+    stripe_mode.mode = "error"
+    invoice = make_invoice(org)
+    response = browser.post(f"{path_of(invoice_link(invoice=invoice))}/pay")
+    assert response.status_code == 503 and "unavailable" in response.content.decode()
