@@ -22,10 +22,9 @@ from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
 from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
 from serviceengine.core.errors import DomainError
-from serviceengine.models import User
-from events.services import record_event, snapshot
 from portal import notify
 from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
+from serviceengine.models import User
 
 from . import documents, stripe_gateway
 from .models import (

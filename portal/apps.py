@@ -6,13 +6,8 @@ class PortalConfig(AppConfig):
     verbose_name = "Client pages"
 
     def ready(self):
-        from events.registry import register, register_types
-        from events.rendering import viewset_renderer
+        from events.registry import register_types
 
-        # The client loop's own event types (issue 15); billing registers the invoice's others with the same renderer.
-        register(
-            "invoice",
-            types=["invoice.sent", "invoice.updated", "invoice.payment_failed"],
-            render=viewset_renderer("billing.views.InvoiceViewSet"),
-        )
+        # The client loop's own event types (issue 15); billing registers the invoice's renderer and other types.
+        register_types(["invoice.sent"], object_type="invoice")
         register_types(["email.failed"], object_type="email")
