@@ -12,6 +12,9 @@ from django.test import Client
 
 from serviceengine.models import StaffProfile
 from tests import factories
+from orders.models import OrderStatus
+from tests.billing.factories import make_invoice
+from tests.orders.factories import make_order
 from tests.reports.test_admin_dashboard import paid_invoice
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -28,6 +31,9 @@ def test_dashboard_renders_its_charts_in_chromium(live_server, tmp_path):
     client = factories.make_client(org, name_f="Ada", name_l="Lovelace")
     for total, currency in (("1200.00", "USD"), ("350.00", "USD"), ("80.00", "EUR")):
         paid_invoice(org, client, total, currency=currency)
+    make_invoice(org, user=client)  # owed
+    member = factories.make_team_member(org, name_f="Mia", name_l="Maker")
+    make_order(org, client, employees=[member], status=OrderStatus.IN_PROGRESS)
     account = get_user_model().objects.create_user(username="viewer", password="pw", is_staff=True)
     StaffProfile.objects.create(user=account, organization=org)
     browser_client = Client()
@@ -57,7 +63,8 @@ def test_dashboard_renders_its_charts_in_chromium(live_server, tmp_path):
         heights = [float(h) for h in chart.locator("rect.paid").evaluate_all("rs => rs.map(r => r.getAttribute('height'))")]
         assert max(heights) > 0
         assert page.locator('svg.revenue-chart[data-currency="EUR"]').is_visible()
-        assert page.locator("#dash-workload").is_visible() and page.locator("#dash-receivables").is_visible()
+        assert page.locator("#dash-workload").get_by_text("Mia Maker").is_visible()
+        assert page.locator("#dash-receivables rect.bucket").count() == 4
         shot = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path) / "admin-dashboard.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
