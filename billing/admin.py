@@ -145,7 +145,7 @@ class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
         return f"{obj.client_name_f} {obj.client_name_l}".strip()
 
     def render_pdf(self, obj):
-        signature = ProposalSignature.all_objects.filter(proposal=obj).first()
+        signature = ProposalSignature.objects.for_org(obj.organization_id).filter(proposal=obj).first()
         return documents.proposal_pdf(obj, obj.organization, signature=signature), f"proposal-{obj.pk}.pdf"
 
     @admin.action(description="Send selected proposals")
