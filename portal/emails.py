@@ -3,8 +3,8 @@
 `queue()` renders the message now (subject, plain text and HTML from templates, `From: "<organization>"
 <DEFAULT_FROM_EMAIL>`, a fixed `Message-ID`) and enqueues `send_email` once the transaction commits, so a rolled
 back change sends nothing and a retried send keeps its Message-ID. `send_email` goes through Django's e-mail
-framework (`EMAIL_URL`); a failure is retried after `EMAIL_RETRY_DELAYS`, and after the last attempt recorded as the
-event `email.failed` rather than lost.
+framework (`EMAIL_URL`); a failure is retried after each of `EMAIL_RETRY_DELAYS` seconds, and after the last
+attempt recorded as the event `email.failed` rather than lost.
 """
 import logging
 from datetime import timedelta
@@ -19,8 +19,11 @@ from django_tasks import task
 
 logger = logging.getLogger("portal.emails")
 
-# Seconds to wait before each retry; the number of attempts is one more than its length.
-EMAIL_RETRY_DELAYS = (60, 300, 1800)
+
+
+def retry_delays() -> tuple[int, ...]:
+    """Seconds to wait before each retry (`EMAIL_RETRY_DELAYS`); the number of attempts is one more."""
+    return tuple(settings.EMAIL_RETRY_DELAYS)
 
 
 def sender(organization) -> str:
@@ -86,8 +89,9 @@ def send_email(payload: dict, attempt: int = 1) -> dict:
     except Exception as exc:  # noqa: BLE001 - any transport error is a failed send, retried
         error = f"{type(exc).__name__}: {exc}"[:500]
         logger.warning("e-mail %s to %s failed (attempt %s): %s", payload["message_id"], payload["to"], attempt, error)
-        if attempt <= len(EMAIL_RETRY_DELAYS):
-            retry(payload, attempt + 1, EMAIL_RETRY_DELAYS[attempt - 1])
+        delays = retry_delays()
+        if attempt <= len(delays):
+            retry(payload, attempt + 1, delays[attempt - 1])
             return {"status": "retrying", "attempt": attempt, "error": error}
         record_failure(payload, attempt, error)
         return {"status": "failed", "attempt": attempt, "error": error}

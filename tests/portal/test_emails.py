@@ -140,7 +140,7 @@ def test_a_failed_send_is_retried_then_recorded_as_an_event(org, settings, monke
     monkeypatch.setattr(emails, "deliver", lambda payload: (attempts.append(1), real_deliver(payload)))
     proposal = make_proposal(org, client_email="pat@prospect.example.com")
     commit(lambda: services.proposal_send(proposal=proposal))
-    assert len(attempts) == len(emails.EMAIL_RETRY_DELAYS) + 1
+    assert len(attempts) == len(settings.EMAIL_RETRY_DELAYS) + 1
     (event,) = Event.all_objects.filter(organization=org, type="email.failed")
     assert event.object_id == proposal.pk
     assert event.data["to"] == ["pat@prospect.example.com"] and event.data["attempts"] == len(attempts)
@@ -161,3 +161,23 @@ def test_a_send_that_fails_once_is_delivered_by_the_retry(org, monkeypatch, comm
     commit(lambda: services.proposal_send(proposal=make_proposal(org)))
     assert len(calls) == 2 and calls[0] == calls[1]  # the retry keeps its Message-ID
     assert len(mail.outbox) == 1
+
+
+def test_with_the_database_worker_a_failed_send_is_queued_again_later(org, monkeypatch, settings,
+                                                                      django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EMAIL_RETRY_DELAYS = [10, 60]
+    monkeypatch.setattr(emails, "deliver", lambda payload: (_ for _ in ()).throw(TimeoutError("timed out")))
+    monkeypatch.setattr(base_worker, "close_old_connections", lambda: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.proposal_send(proposal=make_proposal(org))
+    before = timezone.now()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    first, retry = DBTaskResult.objects.filter(task_path="portal.emails.send_email").order_by("enqueued_at")
+    assert first.status == "SUCCESSFUL" and first.return_value["status"] == "retrying"
+    assert retry.status == "READY" and retry.args_kwargs["args"][1] == 2
+    assert before + timedelta(seconds=9) <= retry.run_after <= timezone.now() + timedelta(seconds=10)
+    assert not Event.all_objects.filter(type="email.failed").exists()  # not before the last attempt
