@@ -1,14 +1,14 @@
 """`search_everything`: the organization's clients, orders, proposals, invoices and tickets matching a query, at
 most `HITS_PER_KIND` of each, as `type`/`id`/`title`/`snippet` hits. One query per kind plus one for the ticket
 messages that matched, whatever the data size; every query is narrowed with `for_org` first."""
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from billing.filters import INVOICE_SEARCH_FIELDS, PROPOSAL_SEARCH_FIELDS
 from billing.models import Invoice, Proposal
 from clients.models import Client
 from orders.filters import ORDER_SEARCH_FIELDS
 from orders.models import Order
-from serviceengine.api.search import matches, search_words
+from serviceengine.api.search import matching, narrow, search_words
 from support.filters import TICKET_SEARCH_FIELDS
 from support.models import Ticket, TicketMessage
 
@@ -48,8 +48,7 @@ def search_everything(*, organization, query: str) -> list[dict]:
     hits: list[dict] = []
 
     clients = (
-        Client.objects.for_org(organization)
-        .filter(matches(CLIENT_SEARCH_FIELDS, words))
+        narrow(Client.objects.for_org(organization), CLIENT_SEARCH_FIELDS, words)
         .order_by("-created_at", "id")
         .only("id", *CLIENT_SEARCH_FIELDS)[:HITS_PER_KIND]
     )
@@ -64,8 +63,7 @@ def search_everything(*, organization, query: str) -> list[dict]:
         )
 
     orders = (
-        Order.objects.for_org(organization)
-        .filter(matches(ORDER_SEARCH_FIELDS, words))
+        narrow(Order.objects.for_org(organization), ORDER_SEARCH_FIELDS, words)
         .order_by("-created_at", "id")
         .only("id", *ORDER_SEARCH_FIELDS)[:HITS_PER_KIND]
     )
@@ -80,8 +78,7 @@ def search_everything(*, organization, query: str) -> list[dict]:
         )
 
     proposals = (
-        Proposal.objects.for_org(organization)
-        .filter(matches(PROPOSAL_SEARCH_FIELDS, words))
+        narrow(Proposal.objects.for_org(organization), PROPOSAL_SEARCH_FIELDS, words)
         .order_by("-created_at", "id")
         .only("id", *PROPOSAL_SEARCH_FIELDS)[:HITS_PER_KIND]
     )
@@ -97,10 +94,12 @@ def search_everything(*, organization, query: str) -> list[dict]:
         )
 
     # An invoice matches by its own number/note, or by its client's name, e-mail or company.
-    matching_clients = Client.objects.for_org(organization).filter(matches(CLIENT_SEARCH_FIELDS, words)).values("id")
+    all_invoices = Invoice.objects.for_org(organization)
+    matching_clients = matching(Client.objects.for_org(organization), CLIENT_SEARCH_FIELDS, words)
     invoices = (
-        Invoice.objects.for_org(organization)
-        .filter(Q(matches(INVOICE_SEARCH_FIELDS, words)) | Q(user_id__in=matching_clients))
+        all_invoices.filter(
+            Q(pk__in=matching(all_invoices, INVOICE_SEARCH_FIELDS, words)) | Q(user_id__in=matching_clients)
+        )
         .select_related("user")
         .order_by("-created_at", "id")
         .only("id", *INVOICE_SEARCH_FIELDS, "user__name_f", "user__name_l", "user__email", "user__company")[
@@ -120,17 +119,20 @@ def search_everything(*, organization, query: str) -> list[dict]:
         )
 
     # A ticket matches by its subject/note or by one of its messages; the matching messages feed the snippet.
-    message_matches = TicketMessage.objects.for_org(organization).filter(matches(("message",), words))
+    messages = TicketMessage.objects.for_org(organization)
+    all_tickets = Ticket.objects.for_org(organization)
     tickets = list(
-        Ticket.objects.for_org(organization)
-        .filter(Q(matches(TICKET_SEARCH_FIELDS, words)) | Q(Exists(message_matches.filter(ticket=OuterRef("pk")))))
+        all_tickets.filter(
+            Q(pk__in=matching(all_tickets, TICKET_SEARCH_FIELDS, words))
+            | Q(pk__in=matching(messages, ("message",), words, column="ticket_id"))
+        )
         .order_by("-created_at", "id")
         .only("id", *TICKET_SEARCH_FIELDS)[:HITS_PER_KIND]
     )
     first_message = {}
     if tickets:
         for ticket_id, message in (
-            message_matches.filter(ticket__in=[ticket.id for ticket in tickets])
+            narrow(messages.filter(ticket__in=[ticket.id for ticket in tickets]), ("message",), words)
             .order_by("ticket_id", "created_at", "id")
             .values_list("ticket_id", "message")
         ):

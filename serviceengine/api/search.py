@@ -103,12 +103,34 @@ def matches(fields, words) -> Q | TextMatch:
     return condition
 
 
+# Rows a PostgreSQL search may match per organization and list before the rest are ignored (see `matching`).
+FENCE_ROWS = 10_000_000
+
+
+def matching(queryset, fields, words, column: str = "pk"):
+    """A subquery of `column` over the rows of `queryset` whose `fields` contain every word.
+
+    On PostgreSQL it carries a LIMIT (never reached in practice) so that the planner cannot merge it into the outer,
+    ordered and limited list query: merged, a rare word's estimated frequency makes it walk the whole organization
+    in list order recomputing every row's document (seconds on 100,000 rows), where on its own it reads the
+    GIN index once."""
+    inner = queryset.filter(matches(fields, words)).order_by().values(column)
+    return inner[:FENCE_ROWS] if connection.vendor == "postgresql" else inner
+
+
+def narrow(queryset, fields, words):
+    """`queryset` narrowed to the rows whose `fields` contain every word (through `matching` on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return queryset.filter(matches(fields, words))
+    return queryset.filter(pk__in=matching(queryset, fields, words))
+
+
 def apply_search(queryset, fields, raw: str):
     """`queryset` narrowed to rows matching the query `raw`; a query with no word matches nothing."""
     words = search_words(raw)
     if not words:
         return queryset.none()
-    return queryset.filter(matches(fields, words))
+    return narrow(queryset, fields, words)
 
 
 def default_search_fields(model) -> tuple[str, ...]:

@@ -46,6 +46,11 @@ def test_order_search_uses_the_gin_index(org):
     queryset = apply_search(Order.objects.for_org(org), ORDER_SEARCH_FIELDS, "obsidian")
     assert [order.number for order in queryset] == ["RARE00001"]
     assert "order_search" in plan_of(queryset)
+    # A list page (ordered, limited) of a rare word reads the GIN index too, instead of walking the organization's
+    # rows in list order (see serviceengine/api/search.py `matching`).
+    page = queryset.order_by("-created_at", "id")[:20]
+    assert "order_search" in plan_of(page)
+    assert [order.number for order in page] == ["RARE00001"]
 
 
 def test_client_and_ticket_message_search_use_their_gin_indexes(org):
