@@ -23,6 +23,15 @@ from django.utils import timezone
 logger = logging.getLogger("jobs")
 
 REGISTRY: dict[str, tuple] = {}  # name → (task, interval)
+TICK_HOOKS: list = []  # cheap idempotent functions run on every tick (e.g. enqueue the webhook deliveries now due)
+
+
+def on_tick(func):
+    """Run `func()` on every tick of every worker (about once a second). It must be cheap and idempotent: it
+    typically claims due rows with a conditional UPDATE and enqueues jobs for them."""
+    if func not in TICK_HOOKS:
+        TICK_HOOKS.append(func)
+    return func
 
 
 def every(interval: timedelta, *, name: str | None = None):
@@ -67,6 +76,11 @@ def tick(now=None) -> list[str]:
                     enqueued.append(name)
         except Exception:  # a broken job must not stop the others, nor the worker
             logger.exception("periodic job %s could not be scheduled", name)
+    for hook in TICK_HOOKS:
+        try:
+            hook()
+        except Exception:
+            logger.exception("tick hook %s failed", getattr(hook, "__qualname__", hook))
     return enqueued
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jobs",
     "django_tasks_db",
     "events",
+    "webhooks",
     "tags",
     "team",
     "search",
@@ -293,6 +294,28 @@ elif TASKS_BACKEND == "database":
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be one of: database, rq, immediate.")
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)
+
+
+def _durations(values: list[str]) -> list[int]:
+    """Seconds from `5`, `5s`, `5m`, `2h` or `1d` (a retry schedule)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    out = []
+    for value in (v.strip().lower() for v in values if v.strip()):
+        unit = units.get(value[-1])
+        try:
+            out.append(int(float(value[:-1] if unit else value) * (unit or 1)))
+        except ValueError:
+            raise ImproperlyConfigured(f"WEBHOOK_RETRY_SCHEDULE: {value!r} is not a duration") from None
+    return out
+
+
+# Webhooks (issue 13). Private/loopback URLs are refused unless WEBHOOKS_ALLOW_PRIVATE_URLS (UNSAFE in production).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_RETRY_SCHEDULE = _durations(env.list("WEBHOOK_RETRY_SCHEDULE", default=["5s", "5m", "30m", "2h", "5h", "10h", "10h"]))
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# How long an attempt may hold a delivery before another worker may take it over (worker killed mid-attempt).
+WEBHOOK_DELIVERY_LEASE_SECONDS = env.int("WEBHOOK_DELIVERY_LEASE_SECONDS", default=30)
 # RequestIdMiddleware has already replaced an insane caller id with a generated one: django-structlog takes it as is.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 structlog.configure(

@@ -18,6 +18,7 @@ api_patterns = [
     path("", include("billing.urls")),
     path("", include("support.urls")),
     path("", include("events.urls")),
+    path("", include("webhooks.urls")),
     path("", include("tags.urls")),
     path("", include("team.urls")),
     path("", include("search.urls")),

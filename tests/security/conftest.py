@@ -14,6 +14,7 @@ from billing.models import Payment, Subscription
 from catalog.services import set_service_employees
 from serviceengine.models import ApiToken
 from events.services import record_event
+from webhooks.services import webhook_endpoint_create
 from tests import factories
 from tests.billing.factories import make_coupon, make_invoice, make_proposal
 from tests.catalog.factories import make_folder
@@ -73,13 +74,14 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     ticket_message = support.add_message(ticket, member)
     subscription = Subscription.all_objects.create(organization=org, user=client, invoice=invoice)
     token, raw = factories.make_token(org, member)
-    event = record_event("client.created", client, object_type="client")
+    endpoint = webhook_endpoint_create(organization=org, url=f"https://93.184.216.34/{tag}", enabled_events=["*"])
+    event = record_event("client.created", client, object_type="client")  # delivered to the endpoint
     return SimpleNamespace(
         org=org, member=member, address=address, client=client, folder=folder, service=service, coupon=coupon,
         order=order, task=task, message=message, invoice=invoice, paid_invoice=paid_invoice, proposal=proposal,
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
         ticket_message=ticket_message,
-        token=token, raw_token=raw, event=event,
+        token=token, raw_token=raw, event=event, endpoint=endpoint,
     )
 
 
