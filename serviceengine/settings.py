@@ -333,3 +333,7 @@ structlog.configure(
     logger_factory=structlog.stdlib.LoggerFactory(),
     cache_logger_on_first_use=True,
 )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "EndpointStatusEnum": "webhooks.models.EndpointStatus",
+    "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+})

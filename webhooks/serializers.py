@@ -17,7 +17,7 @@ class WebhookEndpointSerializer(ContractSerializer):
     url = serializers.CharField(read_only=True)
     enabled_events = serializers.ListField(child=serializers.CharField(), read_only=True)
     description = serializers.CharField(read_only=True, allow_null=True)
-    status = serializers.ChoiceField(choices=EndpointStatus.values, read_only=True)
+    status = serializers.ChoiceField(choices=EndpointStatus.choices, read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -45,7 +45,7 @@ class WebhookDeliverySerializer(ContractSerializer):
     id = serializers.UUIDField(read_only=True)
     event_id = serializers.UUIDField(read_only=True)
     event_type = serializers.CharField(read_only=True)
-    status = serializers.ChoiceField(choices=DeliveryStatus.values, read_only=True)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
     attempts = serializers.IntegerField(read_only=True)
     last_status_code = serializers.IntegerField(read_only=True, allow_null=True)
     last_error = serializers.CharField(read_only=True, allow_null=True)

@@ -14,6 +14,7 @@ from billing.models import Payment, Subscription
 from catalog.services import set_service_employees
 from serviceengine.models import ApiToken
 from events.services import record_event
+from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_endpoint_create
 from tests import factories
 from tests.billing.factories import make_coupon, make_invoice, make_proposal
@@ -82,6 +83,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
         ticket_message=ticket_message,
         token=token, raw_token=raw, event=event, endpoint=endpoint,
+        delivery=WebhookDelivery.all_objects.get(event=event, endpoint=endpoint),
     )
 
 
