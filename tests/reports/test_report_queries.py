@@ -31,7 +31,7 @@ def seed(org, count: int):
     )
     TicketEmployee.objects.bulk_create(TicketEmployee(ticket=t, user=members[i % 3]) for i, t in enumerate(tickets))
     now = timezone.now()
-    start = Invoice.all_objects.count() + 1
+    start = Invoice.all_objects.filter(organization=org).count() + 1  # number_seq is unique per organization
     Invoice.all_objects.bulk_create(
         Invoice(
             organization=org, user=clients[i % 4], number=f"B-{start + i}", number_seq=start + i,
