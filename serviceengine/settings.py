@@ -284,7 +284,7 @@ LOGGING = {
 # `manage.py run_periodic`) with TASKS_BACKEND=rq, or `immediate` (run in the request; tests and demos only).
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 if TASKS_BACKEND == "rq":
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
 elif TASKS_BACKEND == "immediate":
