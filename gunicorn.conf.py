@@ -70,13 +70,14 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 # Logging: access log to stdout, errors to stderr. The access log format names no request header beyond
-# Referer and User-Agent (never Authorization or Cookie); %(M)s is the response time in milliseconds.
+# Referer and User-Agent (never Authorization or Cookie); %(M)s is the response time in milliseconds, pid= the
+# worker that answered, rid= the response's X-Request-Id (the id in the application's log lines of the request).
 loglevel = (_env("GUNICORN_LOG_LEVEL") or "info").lower()
 if loglevel not in {"debug", "info", "warning", "error", "critical"}:
     raise ValueError(f"GUNICORN_LOG_LEVEL must be debug, info, warning, error or critical, got {loglevel!r}")
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms pid=%(p)s rid=%({x-request-id}o)s'
 
 proc_name = "serviceengine"
 

@@ -4,7 +4,8 @@ It runs outside the view, so outside the request's transaction: the claim is com
 (another worker sees it at once), and the answer is stored after the view's transaction has committed.
 Requests it does not handle pass through untouched: other methods, other paths, no header, and requests the
 API refuses before any work (no or unknown token, revoked, expired, read-only token: the view answers
-401/403 as usual). A 401, 429 or 5xx answer is never stored."""
+401/403 as usual). The request is counted against its token's rate limit here (once: authentication sees it),
+so an answer given here — replay, 409, 422 — is limited like any other. A 401, 429 or 5xx is never stored."""
 import logging
 
 from django.core.exceptions import RequestDataTooBig
@@ -13,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from serviceengine.api import messages as msg
 from serviceengine.api.authentication import bearer_token, find_token, remember_token
 from serviceengine.api.exceptions import is_database_unavailable
+from serviceengine.api.throttling import TokenRateThrottle
 from serviceengine.models import hash_token
 
 from . import services
@@ -43,6 +45,11 @@ class IdempotencyMiddleware:
         if token is None or token.is_revoked or token.is_expired() or token.is_read_only:
             return self.get_response(request)  # refused by the view before anything runs
         remember_token(request, token)  # authentication reuses it: no second lookup
+        window = TokenRateThrottle().check(request, token)  # counted here once; authentication sees it
+        if window.exceeded:
+            response = JsonResponse({"detail": msg.TOO_MANY_REQUESTS}, status=429)
+            response["Retry-After"] = str(window.reset)
+            return response
         if not services.valid_key(key):
             return _key_error(services.INVALID_KEY, 400)
         try:

@@ -3,6 +3,8 @@
 Every variable is listed, with a comment, in `.env.example`; a `.env` file beside `manage.py` is read when present.
 Production refuses to start without `SECRET_KEY`; development (`DEBUG=true`) falls back to a fixed key.
 """
+import hashlib
+import tempfile
 from pathlib import Path
 
 import environ
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     # Request ids first: the id is chosen before django-structlog binds it to every log line (issue 14).
     "serviceengine.requestid.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    # RateLimit-* headers of the request's counted window (issue 14), on every answer, the middleware's own too.
+    "serviceengine.api.throttling.RateLimitHeadersMiddleware",
     "serviceengine.middleware.ApiPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -176,6 +180,22 @@ PAYMENTS_SIMULATED = env.bool("PAYMENTS_SIMULATED", default=False)
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
 # AUTH_FAILURE_RATE_LIMIT: failed authentications per client IP before every request from it answers 429.
 AUTH_FAILURE_RATE_LIMIT = env.str("AUTH_FAILURE_RATE_LIMIT", default="30/minute")
+# The cache holds the rate-limit counters. CACHE_URL=redis://127.0.0.1:6379/1 (django-redis): one count for every
+# worker and host. Unset: a file cache in the temp directory (one per database), shared by the worker processes of
+# this host only, and not atomic under heavy concurrency: production sets CACHE_URL.
+_cache_dir = Path(tempfile.gettempdir()) / (
+    "serviceengine-cache-" + hashlib.sha256(repr(DATABASES["default"].get("NAME")).encode()).hexdigest()[:12]
+)
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{_cache_dir}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache":
+    CACHES["default"].setdefault("TIMEOUT", 3700)  # its incr() re-sets with the default timeout: ≥ an hour window
+elif CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("SOCKET_CONNECT_TIMEOUT", 1)
+    CACHES["default"]["OPTIONS"].setdefault("SOCKET_TIMEOUT", 1)
+# NUM_PROXIES: proxies in front of the server that append to X-Forwarded-For; the client IP of the failed-auth
+# limit is then read from it. 0 (default): X-Forwarded-For is ignored (it could be forged), REMOTE_ADDR is used.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # IDEMPOTENCY_KEY_TTL_HOURS: how long a key's answer is kept for replay (then purged by an hourly job).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 if IDEMPOTENCY_KEY_TTL_HOURS < 1:
@@ -211,6 +231,8 @@ REST_FRAMEWORK = {
     # No OPTIONS metadata: the contract routes no OPTIONS (405); CORS preflights are answered by corsheaders.
     "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "serviceengine.api.exceptions.handle",
+    # Rate limits run inside authentication (serviceengine/api/throttling.py), not as DEFAULT_THROTTLE_CLASSES.
+    "NUM_PROXIES": NUM_PROXIES,
     "NON_FIELD_ERRORS_KEY": "root",
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,

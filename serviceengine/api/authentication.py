@@ -7,6 +7,7 @@ from jobs.actors import set_actor, token_actor
 from serviceengine.models import ApiToken, Organization, User, hash_token
 
 from . import messages as msg
+from .throttling import STATE_ATTR, AuthFailureThrottle, TokenRateThrottle, remember, throttled
 from serviceengine.perf.compiled import CompiledQuery
 
 SCHEME = "Bearer "
@@ -66,7 +67,11 @@ def remember_token(request, token) -> None:
 
 class BearerTokenAuthentication(BaseAuthentication):
     """Looks the token up by its SHA-256 hash, refuses revoked and expired tokens, and records use at most
-    once a minute. Costs one query per request in the steady state."""
+    once a minute. Costs one query per request in the steady state.
+
+    Rate limits (serviceengine/api/throttling.py) are applied here, as soon as the token is known: a refused
+    token counts against its IP's failure limit (429 once over it), an accepted one against its own limit (429
+    once over it, before any permission check or work)."""
 
     def authenticate(self, request):
         raw = bearer_token(request)
@@ -74,13 +79,25 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None  # → NotAuthenticated (401 Unauthorized) from the permission check
         token = getattr(request._request, _REMEMBERED, None) or find_token(hash_token(raw))
         if token is None or token.is_revoked:
-            raise AuthenticationFailed(msg.UNAUTHORIZED)
+            self.refuse(request, msg.UNAUTHORIZED)
         if token.is_expired():
-            raise AuthenticationFailed(msg.TOKEN_EXPIRED)
+            self.refuse(request, msg.TOKEN_EXPIRED)
+        # Counted once per request: the idempotency middleware may have counted it already.
+        window = getattr(request._request, STATE_ATTR, None) or TokenRateThrottle().check(request, token)
+        if window.exceeded:
+            raise throttled(window)
         token.touch()
         request.organization = token.organization
         set_actor(token_actor(token))  # events record this token as the actor of the request's changes
         return token.user, token
+
+    @staticmethod
+    def refuse(request, detail: str):
+        window = AuthFailureThrottle().failed(request)
+        if window.exceeded:
+            remember(request, window)
+            raise throttled(window)
+        raise AuthenticationFailed(detail)
 
     def authenticate_header(self, request):
         # Without a WWW-Authenticate value DRF would turn every 401 into a 403.
