@@ -57,7 +57,27 @@ RESPONSE_HEADERS = [
         description="The request's id: yours when sane, else generated. Every log line of the request carries it; "
         "quote it to support (a 500 body repeats it).",
     ),
+    OpenApiParameter(
+        "RateLimit-Limit", int, OpenApiParameter.HEADER, response=True,
+        description="Requests the token may make per window (`API_RATE_LIMIT`, 1200/minute, or the token's own).",
+    ),
+    OpenApiParameter(
+        "RateLimit-Remaining", int, OpenApiParameter.HEADER, response=True,
+        description="Requests left in the current window after this one.",
+    ),
+    OpenApiParameter(
+        "RateLimit-Reset", int, OpenApiParameter.HEADER, response=True,
+        description="Seconds until the current window ends and the count starts again.",
+    ),
+    OpenApiParameter(
+        "Retry-After", int, OpenApiParameter.HEADER, response=["409", "429", "503"],
+        description="Seconds to wait before retrying (409: 1; 429: until the window ends; 503: 5).",
+    ),
 ]
+TOO_MANY_429 = (
+    "Rate limit reached (`Too many requests.`): the token's requests in this window, or, for refused tokens, the "
+    "failed authentications of this client IP. Nothing was done; retry after `Retry-After` seconds."
+)
 WRITE_RESPONSE_HEADERS = [
     OpenApiParameter(
         "Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=True,
@@ -224,7 +244,7 @@ class ContractAutoSchema(AutoSchema):
         writes = method in WRITE_METHODS
         if writes:
             codes += ["400", "403", "409", "422"]  # the Idempotency-Key's answers, and read-only tokens
-        codes.append("503")
+        codes += ["429", "503"]
         # What the view itself declared (a 409 of its own, a 403 of a role rule...) keeps its description.
         declared = {code for code, response in responses.items() if response.get("description")}
         refers = reads_body and names_references(self.get_request_serializer())
@@ -245,6 +265,8 @@ class ContractAutoSchema(AutoSchema):
                     responses[code]["description"] = f"{base} Or: {text}" if base else text
                 else:
                     responses[code]["description"] = text
+        if "429" not in declared:
+            responses["429"]["description"] = TOO_MANY_429
         for code, response in responses.items():
             if not response.get("description") and code in ERROR_DESCRIPTIONS:
                 response["description"] = ERROR_DESCRIPTIONS[code]

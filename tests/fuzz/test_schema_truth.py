@@ -115,7 +115,10 @@ def test_client_safety_headers_and_answers_are_documented(openapi):
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert "X-Request-Id" in headers, label
         for code, response in operation["responses"].items():
-            assert "X-Request-Id" in response.get("headers", {}), (label, code)
+            documented = response.get("headers", {})
+            assert {"X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(documented)
+            assert ("Retry-After" in documented) == (code in ("409", "429", "503")), (label, code)
+        assert "Too many requests." in operation["responses"]["429"]["description"], label
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             writes += 1
             assert "Idempotency-Key" in headers, label
