@@ -43,6 +43,10 @@ export DEBUG=false
 export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key-not-for-production}"
 export ALLOWED_HOSTS=127.0.0.1
 export BENCHMARK_ENDPOINTS=true
+# The load comes from one token: raise its rate limit out of the way (a limited run would measure 429s). The
+# counters stay in a cache: Redis when BENCH_CACHE_URL names one, else the default file cache.
+export API_RATE_LIMIT="${BENCH_API_RATE_LIMIT:-999999999/second}"
+if [ -n "${BENCH_CACHE_URL:-}" ]; then export CACHE_URL="$BENCH_CACHE_URL"; fi
 export GUNICORN_BIND="127.0.0.1:$BENCH_PORT"
 export GUNICORN_WORKERS GUNICORN_THREADS
 export BENCH_CONNECTIONS BENCH_WRK_THREADS BENCH_DURATION BENCH_WARMUP BENCH_TIMEOUT  # for the report
