@@ -215,7 +215,7 @@ CLIENT_LINK_MAX_AGE_DAYS = env.int("CLIENT_LINK_MAX_AGE_DAYS", default=30)
 vars().update({k: v for k, v in env.email_url("EMAIL_URL", default="consolemail://").items() if v is not None})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)  # seconds; a timeout is a failed send, retried
 # Seconds before each retry of a failed send; after the last one the event `email.failed` is recorded.
-EMAIL_RETRY_DELAYS = [int(x) for x in env.list("EMAIL_RETRY_DELAYS", default=["10", "60", "300"])]
+EMAIL_RETRY_DELAYS = [int(x) for x in env.list("EMAIL_RETRY_DELAYS", default=["5", "15", "30"])]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 # Benchmark only (bench/run.sh): adds `/bench/bare`, a bare Django view to compare the API against. Never in production.
