@@ -714,7 +714,7 @@ def invoice_send(*, invoice: Invoice, base_url: str | None = None) -> Invoice:
     now = timezone.now()
     before = snapshot(invoice)
     if invoice.status == InvoiceStatus.DRAFT:
-        Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.UNPAID, updated_at=now)
+        Invoice.all_objects.filter(organization_id=invoice.organization_id, pk=invoice.pk).update(status=InvoiceStatus.UNPAID, updated_at=now)
         invoice.status, invoice.updated_at = InvoiceStatus.UNPAID, now
     record_event("invoice.sent", invoice, previous=before)
     notify.invoice_sent(invoice=invoice, organization=invoice.organization, base=base_url)
@@ -729,7 +729,7 @@ def invoice_refunded(*, invoice: Invoice) -> Invoice:
     caller holds the row locked."""
     now = timezone.now()
     before = snapshot(invoice)
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.REFUNDED, updated_at=now)
+    Invoice.all_objects.filter(organization_id=invoice.organization_id, pk=invoice.pk).update(status=InvoiceStatus.REFUNDED, updated_at=now)
     invoice.status, invoice.updated_at = InvoiceStatus.REFUNDED, now
     record_event("invoice.updated", invoice, previous=before)
     return invoice

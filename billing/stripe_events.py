@@ -141,9 +141,11 @@ def charge_refunded(obj: dict):
     if org_id is not None:
         candidates = Invoice.objects.for_org(org_id)
     else:
-        # Unscoped on purpose: a charge need not carry our metadata; the PaymentIntent id that paid an invoice
-        # (stored by the payment itself) identifies it across organizations, and nothing else is matched.
-        candidates = Invoice.all_objects.filter(deleted_at__isnull=True)
+        # unscoped: a charge need not carry our metadata; the PaymentIntent id that paid an invoice (stored by the
+        # payment itself) identifies it across organizations, and nothing else is matched. (`unscoped` is the
+        # fail-closed tenancy's one plain manager; `all_objects` before it.)
+        manager = getattr(Invoice, "unscoped", None) or Invoice.all_objects
+        candidates = manager.filter(deleted_at__isnull=True)
     invoice = candidates.filter(stripe_payment_intent_id=intent_id).first()
     if invoice is None:
         raise Outcome(StripeEventStatus.IGNORED, f"No invoice was paid by {intent_id}.")
