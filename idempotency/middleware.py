@@ -21,6 +21,8 @@ from . import services
 
 logger = logging.getLogger("serviceengine.api")
 NOT_STORED = frozenset({401, 429})
+# Not API-token writes: Stripe signs its events, and each event id is processed once (billing.stripe_events).
+EXEMPT_PATHS = frozenset({"/api/stripe/webhook"})
 
 
 def _key_error(detail: str, status: int) -> JsonResponse:
@@ -34,6 +36,8 @@ class IdempotencyMiddleware:
     def __call__(self, request):
         key = request.META.get(services.META_KEY)
         if key is None or request.method not in services.METHODS or not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        if request.path_info in EXEMPT_PATHS:
             return self.get_response(request)
         raw = bearer_token(request)
         try:

@@ -219,3 +219,11 @@ def test_stripe_events_record_api_events(invoice):
                                       "amount_refunded": 12000, "refunded": True}))
     refund = Event.all_objects.filter(type="invoice.updated", object_id=invoice.pk).latest("created_at")
     assert refund.data["status"] == "Refunded" and refund.previous_attributes["status"] == "Paid"
+
+
+def test_an_idempotency_key_on_the_webhook_is_ignored(invoice, token):
+    # Stripe's own event id is the webhook's idempotency; a stray Idempotency-Key (even with a token) changes nothing.
+    body = json.dumps(event("checkout.session.completed", session(invoice)))
+    response = APIClient().post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body),
+                                HTTP_IDEMPOTENCY_KEY="\x01bad", HTTP_AUTHORIZATION=f"Bearer {token[1]}")
+    assert response.status_code == 200 and response.json()["status"] == "processed"
