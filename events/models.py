@@ -25,7 +25,6 @@ class Event(TenantModel):
             models.Index(fields=["organization", "-created_at", "id"], name="event_org_created"),
             models.Index(fields=["organization", "type", "-created_at"], name="event_org_type"),
             models.Index(fields=["organization", "object_id"], name="event_org_object"),
-            models.Index(fields=["created_at"], name="event_created"),  # the retention purge
         ]
 
     def __str__(self):

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.actors import current_actor
+from jobs.periodic import every_organization
 
 from . import registry
 from .models import Event
@@ -106,9 +107,10 @@ def events_purge_expired(*, now=None, batch_size: int = 1000) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted = 0
     while True:
-        # all_objects: the purge spans every organization by design (a system job).
-        ids = list(Event.all_objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        # unscoped: the purge spans every organization by design (a system job).
+        events = every_organization(Event)
+        ids = list(events.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
             return deleted
         with transaction.atomic():
-            deleted += Event.all_objects.filter(pk__in=ids).delete()[0]
+            deleted += events.filter(pk__in=ids).delete()[0]

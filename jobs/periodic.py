@@ -34,6 +34,12 @@ def on_tick(func):
     return func
 
 
+def every_organization(model):
+    """The manager a system job spanning every organization reads through (a purge, the delivery sweep):
+    `Model.unscoped` once tenancy fails closed (issue 12b), `all_objects` before."""
+    return getattr(model, "unscoped", None) or model.all_objects
+
+
 def every(interval: timedelta, *, name: str | None = None):
     """Register a task to be enqueued every `interval` (at the earliest; workers tick about once a second)."""
 

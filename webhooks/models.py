@@ -64,8 +64,8 @@ class WebhookDelivery(TenantModel):
         verbose_name_plural = "webhook deliveries"
         indexes = [
             models.Index(fields=["organization", "endpoint", "-created_at", "id"], name="webhook_delivery_endpoint"),
-            # the sweep: pending deliveries by due time, across organizations
-            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due",
+            # the sweep: pending deliveries by due time (a small partial index, read whole across organizations)
+            models.Index(fields=["organization", "next_attempt_at"], name="webhook_delivery_due",
                          condition=models.Q(status="pending")),
         ]
 

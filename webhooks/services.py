@@ -30,6 +30,7 @@ from events.registry import event_types
 from events.serializers import event_body
 from events.services import record_event, snapshot
 from jobs.actors import system_actor
+from jobs.periodic import every_organization
 from serviceengine.api.renderers import FastJSONRenderer
 from serviceengine.core.errors import DomainError
 
@@ -207,19 +208,20 @@ def deliveries_enqueue_due(*, now=None, limit: int = 200) -> int:
     """Claim and enqueue the pending deliveries that are due and not leased (retries, lost jobs, killed workers).
     Cheap when there is nothing to do (one indexed query); safe to run from many workers at once."""
     now = now or timezone.now()
-    # all_objects: the sweep spans every organization by design (a system job).
+    # unscoped: the sweep spans every organization by design (a system job).
     due = list(
-        WebhookDelivery.all_objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        every_organization(WebhookDelivery)
+        .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .order_by("next_attempt_at")
-        .values_list("pk", "lock_token")[:limit]
+        .values_list("organization_id", "pk", "lock_token")[:limit]
     )
     claims = []
-    for pk, old_token in due:
+    for organization_id, pk, old_token in due:
         token = uuid.uuid4()
-        claimed = WebhookDelivery.all_objects.filter(pk=pk, status=DeliveryStatus.PENDING, lock_token=old_token).update(
-            lock_token=token, locked_until=now + lease()
-        )
+        claimed = WebhookDelivery.objects.for_org(organization_id).filter(
+            pk=pk, status=DeliveryStatus.PENDING, lock_token=old_token
+        ).update(lock_token=token, locked_until=now + lease())
         if claimed:
             claims.append((str(pk), str(token)))
     if claims:
@@ -253,12 +255,14 @@ def _claim(delivery_id, token) -> WebhookDelivery | None:
     """Take the claim `token` over (a new token and a fresh lease), or None when it was superseded or is done."""
     now = timezone.now()
     mine = uuid.uuid4()
-    claimed = WebhookDelivery.all_objects.filter(
-        pk=delivery_id, status=DeliveryStatus.PENDING, lock_token=token
-    ).update(lock_token=mine, locked_until=now + lease())
+    # unscoped: the job knows its delivery by id (and claim token) only
+    deliveries = every_organization(WebhookDelivery)
+    claimed = deliveries.filter(pk=delivery_id, status=DeliveryStatus.PENDING, lock_token=token).update(
+        lock_token=mine, locked_until=now + lease()
+    )
     if not claimed:
         return None
-    return WebhookDelivery.all_objects.select_related("endpoint", "event").get(pk=delivery_id)
+    return deliveries.select_related("endpoint", "event").get(pk=delivery_id)
 
 
 def signed_request(delivery: WebhookDelivery, body: bytes, *, at: datetime | None = None) -> dict:
@@ -346,16 +350,18 @@ def _record(delivery: WebhookDelivery, status_code, error, response_body, *, fin
     else:
         fields.update(next_attempt_at=now + schedule[attempts - 1])
         outcome = "retrying"
-    WebhookDelivery.all_objects.filter(pk=delivery.pk).update(**fields)
+    WebhookDelivery.objects.for_org(delivery.organization_id).filter(pk=delivery.pk).update(**fields)
     if outcome == "succeeded":
-        WebhookEndpoint.all_objects.filter(pk=delivery.endpoint_id).update(consecutive_failures=0)
+        endpoints = WebhookEndpoint.objects.for_org(delivery.organization_id)
+        endpoints.filter(pk=delivery.endpoint_id).update(consecutive_failures=0)
     elif outcome == "failed" and not final:
         _count_failure(delivery.endpoint)
     return outcome
 
 
 def _count_failure(endpoint: WebhookEndpoint) -> None:
-    WebhookEndpoint.all_objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
-    failures = WebhookEndpoint.all_objects.filter(pk=endpoint.pk).values_list("consecutive_failures", flat=True).first()
+    row = WebhookEndpoint.objects.for_org(endpoint.organization_id).filter(pk=endpoint.pk)
+    row.update(consecutive_failures=F("consecutive_failures") + 1)
+    failures = row.values_list("consecutive_failures", flat=True).first()
     if failures is not None and failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
         webhook_endpoint_disable(endpoint=endpoint)
