@@ -26,8 +26,9 @@ TS_CONFIG = "simple"  # no stemming, no stop words: names, e-mails and numbers a
 # A word of a query: letters/digits with the joiners that the text-search parser keeps inside e-mails, numbers and
 # hyphenated words. Everything else (quotes, tsquery operators, backslashes) separates words and is dropped.
 _WORD = re.compile(r"[\w@.+\-]*\w[\w@.+\-]*")
-# Columns never searched by default: secrets and machine identifiers.
+# Columns never searched by default: secrets and machine identifiers (a search is an oracle on what it reads).
 _NEVER_SEARCHED = {"token_hash", "password", "stripe_id", "stripe_payment_intent_id", "idempotency_key", "ga_cid"}
+_SECRET_WORDS = ("secret", "token", "password", "hash", "key")
 
 
 class SearchTooLong(ValueError):
@@ -134,13 +135,15 @@ def apply_search(queryset, fields, raw: str):
 
 
 def default_search_fields(model) -> tuple[str, ...]:
-    """The model's own text columns (CharField/TextField without choices), secrets and ids left out."""
+    """The model's own editable text columns (CharField/TextField without choices); secrets and ids left out."""
     return tuple(
         field.name
         for field in model._meta.concrete_fields
         if isinstance(field, (models.CharField, models.TextField))
         and not field.choices
+        and field.editable  # not-editable columns are machine-made (hashes, secrets, sequence bookkeeping)
         and field.name not in _NEVER_SEARCHED
+        and not any(word in field.name for word in _SECRET_WORDS)
     )
 
 

@@ -152,3 +152,15 @@ def test_list_search_keeps_a_fixed_number_of_queries(api, org):
         add()
     _, five = count_queries(lambda: api.get("/api/orders", {"search": "keep"}))
     assert len(one) == len(five)
+
+
+def test_default_search_fields_leave_secrets_out():
+    from django.apps import apps
+
+    from serviceengine.api.search import default_search_fields
+    from serviceengine.models import ApiToken
+
+    assert "token_hash" not in default_search_fields(ApiToken)
+    for model in apps.get_models():
+        for name in default_search_fields(model):
+            assert not any(word in name for word in ("secret", "token", "password", "hash")), (model, name)
