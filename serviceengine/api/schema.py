@@ -258,6 +258,13 @@ class ContractAutoSchema(AutoSchema):
                 "409": IN_PROGRESS_409,
                 "422": KEY_REUSED_422,
             }
+            if "400" in declared and not reads_body:
+                # A body-less action's own 400 is `{"detail"}`; the Idempotency-Key's is the envelope: either.
+                envelope = self._get_response_for_code(ValidationErrorSerializer, "400")
+                content = responses["400"].get("content", {}).get("application/json")
+                new = envelope.get("content", {}).get("application/json", {}).get("schema")
+                if content and "schema" in content and new and content["schema"] != new:
+                    content["schema"] = {"oneOf": [content["schema"], new]}
             for code, text in safety.items():
                 base = responses[code].get("description") or ""
                 if code in declared or (code == "400" and reads_body) or (code == "422" and refers):
