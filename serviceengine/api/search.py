@@ -121,6 +121,8 @@ def matching(queryset, fields, words, column: str = "pk"):
 
 def narrow(queryset, fields, words):
     """`queryset` narrowed to the rows whose `fields` contain every word (through `matching` on PostgreSQL)."""
+    if not fields:
+        return queryset.none()  # nothing searchable: nothing matches
     if connection.vendor != "postgresql":
         return queryset.filter(matches(fields, words))
     return queryset.filter(pk__in=matching(queryset, fields, words))

@@ -164,3 +164,11 @@ def test_default_search_fields_leave_secrets_out():
     for model in apps.get_models():
         for name in default_search_fields(model):
             assert not any(word in name for word in ("secret", "token", "password", "hash")), (model, name)
+
+
+def test_a_resource_without_searchable_columns_matches_nothing(org):
+    from orders.models import Order
+    from serviceengine.api.search import apply_search
+
+    factories.make_order(org)
+    assert list(apply_search(Order.objects.for_org(org), (), "anything")) == []
