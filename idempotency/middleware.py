@@ -10,9 +10,10 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 from serviceengine.api import messages as msg
-from serviceengine.api.authentication import bearer_token, find_token, remember_token
+from serviceengine.api.authentication import bearer_token, find_token, remember_token, uses_bearer_token
 from serviceengine.api.exceptions import is_database_unavailable
 from serviceengine.api.throttling import TokenRateThrottle
 from serviceengine.models import hash_token
@@ -23,6 +24,14 @@ logger = logging.getLogger("serviceengine.api")
 NOT_STORED = frozenset({401, 429})
 # Not API-token writes: Stripe signs its events, and each event id is processed once (billing.stripe_events).
 EXEMPT_PATHS = frozenset({"/api/stripe/webhook"})
+
+
+def _token_view(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return uses_bearer_token(getattr(match.func, "cls", None))
 
 
 def _key_error(detail: str, status: int) -> JsonResponse:
@@ -39,6 +48,8 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if request.path_info in EXEMPT_PATHS:
             return self.get_response(request)
+        if not _token_view(request.path_info):
+            return self.get_response(request)  # e.g. the Stripe webhook: authenticated otherwise, keys do not apply
         raw = bearer_token(request)
         try:
             token = find_token(hash_token(raw)) if raw is not None else None

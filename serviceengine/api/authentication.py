@@ -104,6 +104,12 @@ class BearerTokenAuthentication(BaseAuthentication):
         return "Bearer"
 
 
+def uses_bearer_token(view_class) -> bool:
+    """Whether a DRF view class authenticates with API tokens (Idempotency-Key and rate limits apply to it)."""
+    classes = getattr(view_class, "authentication_classes", None) or []
+    return any(isinstance(c, type) and issubclass(c, BearerTokenAuthentication) for c in classes)
+
+
 class HasOrganization(BasePermission):
     """Every API view except health and the index needs an authenticated organization; a read-only token may
     only GET and HEAD (issue 14): any other method is refused here, right after authentication, before the body

@@ -213,9 +213,14 @@ class ContractAutoSchema(AutoSchema):
 
         return isinstance(self.view, OpenView)
 
+    def _uses_token(self) -> bool:
+        from .authentication import uses_bearer_token
+
+        return uses_bearer_token(type(self.view))
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self._is_open():
+        if self._is_open() or not self._uses_token():
             return parameters
         parameters += [REQUEST_ID, *RESPONSE_HEADERS]
         if self.method.upper() in WRITE_METHODS:
@@ -241,10 +246,10 @@ class ContractAutoSchema(AutoSchema):
                 codes.append("422")
         if is_detail:
             codes.append("404")
-        writes = method in WRITE_METHODS
+        writes = method in WRITE_METHODS and self._uses_token()
         if writes:
             codes += ["400", "403", "409", "422"]  # the Idempotency-Key's answers, and read-only tokens
-        codes += ["429", "503"]
+        codes += ["429", "503"] if self._uses_token() else ["503"]
         # What the view itself declared (a 409 of its own, a 403 of a role rule...) keeps its description.
         declared = {code for code, response in responses.items() if response.get("description")}
         refers = reads_body and names_references(self.get_request_serializer())
@@ -272,7 +277,7 @@ class ContractAutoSchema(AutoSchema):
                     responses[code]["description"] = f"{base} Or: {text}" if base else text
                 else:
                     responses[code]["description"] = text
-        if "429" not in declared:
+        if "429" in responses and "429" not in declared:
             responses["429"]["description"] = TOO_MANY_429
         for code, response in responses.items():
             if not response.get("description") and code in ERROR_DESCRIPTIONS:

@@ -190,3 +190,11 @@ def test_a_keyed_request_looks_its_token_up_once(api, org):
     assert len(token_lookups) == 1
     # the key costs its claim (insert) and the stored answer (update), nothing else
     assert len(with_key) - len(without) == 2, "\n".join(with_key)
+
+
+def test_routes_without_token_authentication_ignore_the_header(api):
+    """The Stripe webhook authenticates with its signature: an Idempotency-Key (even a malformed one) is not
+    taken as a key there, whatever Authorization header comes with it."""
+    response = api.post("/api/stripe/webhook", {"id": "evt_1"}, format="json", HTTP_IDEMPOTENCY_KEY="")
+    assert "Idempotency-Key" not in response.content.decode()
+    assert not IdempotencyKey.all_objects.exists()
