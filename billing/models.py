@@ -3,6 +3,7 @@
 from django.db import models
 
 from orders.models import status_label
+from serviceengine.core.reads import reads
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
@@ -71,6 +72,7 @@ class Proposal(SoftDeleteMixin, TenantModel):
         return f"{self.client_email} ({self.status_label})"
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(ProposalStatus, self.status)
 
@@ -147,6 +149,7 @@ class Invoice(SoftDeleteMixin, TenantModel):
         return self.number
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(InvoiceStatus, self.status)
 

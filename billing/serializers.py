@@ -13,6 +13,7 @@ from serviceengine.api import messages as msg
 from serviceengine.api.fields import (
     EmailField, IntField, ListOf, MoneyField, MoneyOutField, ObjectField, StrField, UTCDateTimeField,
 )
+from serviceengine.core.reads import reads
 from serviceengine.api.serializers import ContractSerializer, FullAddressSerializer, RoleSerializer
 
 # Key order of the billing-address snapshot (invoices.md). Stored as JSON, whose key order PostgreSQL's jsonb
@@ -81,6 +82,7 @@ class ProposalRowSerializer(ContractSerializer):
     signed_at = UTCDateTimeField(allow_null=True)
     converted_order_id = serializers.UUIDField(read_only=True, allow_null=True)
 
+    @reads("client_name_f", "client_name_l")
     def get_client_name(self, obj) -> str:
         return f"{obj.client_name_f or ''} {obj.client_name_l or ''}".strip()
 
@@ -97,19 +99,10 @@ class ProposalSignatureSerializer(ContractSerializer):
 
 
 class ProposalSerializer(ProposalRowSerializer):
-    """The full proposal object, with its items (prefetched into `item_list`) and its `signature` (joined; null
-    until signed)."""
+    """The full proposal object, with its items and its `signature` (null until signed)."""
 
-    items = ProposalItemSerializer(many=True, read_only=True, source="item_list")
-    signature = serializers.SerializerMethodField()
-
-    @extend_schema_field(ProposalSignatureSerializer(allow_null=True))
-    def get_signature(self, obj) -> dict | None:
-        try:
-            signature = obj.signature
-        except ObjectDoesNotExist:
-            return None
-        return None if signature is None else ProposalSignatureSerializer(signature).data
+    items = ProposalItemSerializer(many=True, read_only=True)
+    signature = ProposalSignatureSerializer(read_only=True, allow_null=True)
 
 
 class ProposalOrderSerializer(ContractSerializer):
@@ -258,6 +251,7 @@ class InvoiceItemSerializer(ContractSerializer):
     updated_at = UTCDateTimeField(allow_null=True)
 
     @extend_schema_field({"type": "string", "nullable": True, "pattern": r"^-?\d+\.\d{2}$"})
+    @reads()
     def get_discount2(self, obj):
         return None  # always 0 in storage, returned as null like the reference (invoices.md)
 
@@ -276,7 +270,7 @@ class InvoiceSerializer(ContractSerializer):
     number = serializers.CharField(read_only=True)
     number_prefix = serializers.CharField(read_only=True, allow_null=True)
     client = InvoiceClientSerializer(source="user", read_only=True, allow_null=True)
-    items = InvoiceItemSerializer(many=True, read_only=True, source="item_list")
+    items = InvoiceItemSerializer(many=True, read_only=True)
     billing_address = serializers.SerializerMethodField()
     status = serializers.CharField(source="status_label", read_only=True)
     status_id = serializers.IntegerField(source="status", read_only=True)
@@ -312,10 +306,12 @@ class InvoiceSerializer(ContractSerializer):
             "required": list(BILLING_ADDRESS_KEYS),
         }
     )
+    @reads("billing_address")
     def get_billing_address(self, obj):
         return ordered_snapshot(obj.billing_address, BILLING_ADDRESS_KEYS)
 
     @extend_schema_field(RecurringOutSerializer(allow_null=True))
+    @reads("recurring")
     def get_recurring(self, obj):
         return ordered_snapshot(obj.recurring, RECURRING_KEYS)
 

@@ -2,7 +2,6 @@
 (before the path id, README §6), calls one service from `billing.services`, and renders the read serializer."""
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -17,46 +16,52 @@ from rest_framework.views import APIView
 from serviceengine.api.exceptions import validation_response
 from serviceengine.api.pagination import PageLinksPagination
 from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
+from orders.views import ORDERS
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import documents, services, stripe_events, stripe_gateway
 from .filters import (
-    INVOICE_FILTER_FIELDS,
-    INVOICE_SEARCH_FIELDS,
-    INVOICE_SORT_FIELDS,
-    PROPOSAL_FILTER_FIELDS,
-    PROPOSAL_SEARCH_FIELDS,
+    INVOICE_FILTER_FIELDS, INVOICE_SEARCH_FIELDS, INVOICE_SORT_FIELDS, PROPOSAL_FILTER_FIELDS, PROPOSAL_SEARCH_FIELDS,
     PROPOSAL_SORT_FIELDS,
 )
-from .models import Invoice, InvoiceItem, Proposal, ProposalItem, ProposalSignature
+from .models import Invoice, Proposal, ProposalSignature
 from .serializers import (
     InvoiceChargeSerializer, InvoiceCreateSerializer, InvoiceSerializer, InvoiceUpdateSerializer,
     ProposalRowSerializer, ProposalOrderSerializer, ProposalSerializer, ProposalSignSerializer,
     ProposalWriteSerializer,
 )
 
+PROPOSALS = Resource(
+    model=Proposal,
+    read=ProposalSerializer,
+    list_read=ProposalRowSerializer,  # list rows carry no items
+    create=ProposalWriteSerializer,
+    filters=PROPOSAL_FILTER_FIELDS,
+    sorts=PROPOSAL_SORT_FIELDS,
+    counted=True,
+    search=PROPOSAL_SEARCH_FIELDS,
+)
+INVOICES = Resource(
+    model=Invoice,
+    read=InvoiceSerializer,
+    create=InvoiceCreateSerializer,
+    update=InvoiceUpdateSerializer,
+    filters=INVOICE_FILTER_FIELDS,
+    sorts=INVOICE_SORT_FIELDS,
+    counted=True,
+    search=INVOICE_SEARCH_FIELDS,
+)
+
 
 class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """List, create, retrieve, send and sign proposals. No update or delete (those methods answer 405)."""
 
-    # queries: list → token 1 + count 1 + page 1 = 3 (rows carry no items);
-    #          retrieve → token 1 + proposal 1 + items with their services 1 = 3
-    model = Proposal
-    serializer_class = ProposalSerializer
+    # queries: list → token 1 + page 1 (the live total inside) = 2 (rows carry no items);
+    #          retrieve → token 1 + proposal 1 + items with their services joined 1 = 3 (a soft-deleted service
+    #          still names its items: a join never filters)
+    resource = PROPOSALS
     pagination_class = PageLinksPagination  # the only list whose meta has `links` (contract defect 22)
-    filter_fields = PROPOSAL_FILTER_FIELDS
-    search_fields = PROPOSAL_SEARCH_FIELDS
-    sort_fields = PROPOSAL_SORT_FIELDS
-
-    def get_serializer_class(self):
-        return ProposalRowSerializer if self.action == "list" else ProposalSerializer
-
-    def scope_queryset(self, qs):
-        if self.action == "list":
-            return qs
-        # all_objects on both: items have no soft delete, and a soft-deleted service still names its items.
-        items = ProposalItem.all_objects.select_related("service").order_by("created_at", "id")
-        return qs.select_related("signature").prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
 
     @extend_schema(request=ProposalWriteSerializer, responses={201: ProposalSerializer})
     def create(self, request):
@@ -93,8 +98,10 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
             ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""), method="api"
         )
         proposal, order = services.proposal_sign(proposal=self.get_object(), signer=signer)
-        fresh = self.get_queryset().get(pk=proposal.pk)
-        return Response({"proposal": self.read(fresh, ProposalSerializer), "order": ProposalOrderSerializer(order).data})
+        fresh = self.read_row(proposal.pk)
+        placed = self.read_row(order.pk, ProposalOrderSerializer, resource=ORDERS)
+        return Response({"proposal": self.read(fresh, ProposalSerializer),
+                         "order": self.read(placed, ProposalOrderSerializer)})
 
     @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -107,18 +114,9 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """List, create, retrieve, update (PUT) and soft-delete invoices; charge them or mark them paid."""
 
-    # queries: list → token 1 + count 1 + page with client, address and role 1 + items 1 = 4;
+    # queries: list → token 1 + page with client, address and role (the live total inside) 1 + items 1 = 3;
     #          retrieve → token 1 + invoice with client, address and role 1 + items 1 = 3
-    model = Invoice
-    serializer_class = InvoiceSerializer
-    filter_fields = INVOICE_FILTER_FIELDS
-    search_fields = INVOICE_SEARCH_FIELDS
-    sort_fields = INVOICE_SORT_FIELDS
-    select = ("user__address", "user__role")
-
-    def scope_queryset(self, qs):
-        items = InvoiceItem.all_objects.order_by("created_at", "id")
-        return qs.prefetch_related(Prefetch("items", queryset=items, to_attr="item_list"))
+    resource = INVOICES
 
     @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer, 500: CLIENT_ROLE_MISSING})
     def create(self, request):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from serviceengine.api.fields import (
     BoolField, IntField, ListOf, MoneyField, MoneyOutField, StrField, UTCDateTimeField, format_money,
 )
+from serviceengine.core.reads import reads
 from serviceengine.api.serializers import ContractSerializer
 
 PERIOD_PATTERN = r"[DWMY]"
@@ -65,6 +66,7 @@ class ServiceSerializer(ContractSerializer):
     updated_at = UTCDateTimeField()
 
     @extend_schema_field(OpenApiTypes.STR)
+    @reads("price", "currency")
     def get_pretty_price(self, obj) -> str:
         return pretty_price(obj.price, obj.currency)
 

@@ -4,19 +4,12 @@ from django.db import transaction
 
 from events.services import record_event, snapshot
 
-from serviceengine.core.services import resolve_ref, resolve_team_members
+from serviceengine.core.services import assign, columns_of, resolve_ref, resolve_team_members
 
 from .models import Service, ServiceEmployee, ServiceFolder
 
 FOLDER_MISSING = "The specified folder does not exist."
 EMPLOYEE_MISSING = "Employee with ID {id} does not exist."
-# Columns a request may write as sent; `folder_id` and `employees` are resolved first (services.md).
-SERVICE_FIELDS = (
-    "name", "description", "recurring", "currency", "price", "f_price", "f_period_l", "f_period_t", "r_price",
-    "r_period_l", "r_period_t", "recurring_action", "deadline", "public", "group_quantities", "multi_order",
-    "request_orders", "max_active_requests", "metadata", "sort_order", "braintree_plan_id", "hoth_product_key",
-    "hoth_package_name", "provider_id", "provider_service_id",
-)
 
 
 def folder_resolve(*, organization, raw_id) -> ServiceFolder:
@@ -44,12 +37,13 @@ def service_create(*, organization, data: dict) -> Service:
     `sort_order` starts at 0 and `image` is null."""
     folder = folder_resolve(organization=organization, raw_id=data["folder_id"]) if "folder_id" in data else None
     members = employees_resolve(organization=organization, raw_ids=data["employees"]) if data.get("employees") else []
+    # Every other key the write serializer validated is a column written as sent.
     service = Service.all_objects.create(
         organization=organization,
         folder=folder,
+        **columns_of(Service, data, skip=("sort_order", "image")),
         sort_order=0,
         image=None,
-        **{field: data[field] for field in SERVICE_FIELDS if field in data and field != "sort_order"},
     )
     if members:
         set_service_employees(service, members)
@@ -71,9 +65,7 @@ def service_update(*, service: Service, changes: dict) -> Service:
     members = None
     if "employees" in changes:
         members = employees_resolve(organization=organization, raw_ids=changes["employees"])
-    for field in SERVICE_FIELDS:
-        if field in changes:
-            setattr(service, field, changes[field])
+    assign(service, changes)
     service.save()
     if members is not None:
         set_service_employees(service, members)

@@ -3,11 +3,29 @@ organization's service catalog. Soft-deleted services are invisible to every end
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
 from .models import Service
 from .serializers import ServiceSerializer, ServiceUpdateSerializer, ServiceWriteSerializer
+
+SERVICES = Resource(
+    model=Service,
+    read=ServiceSerializer,
+    create=ServiceWriteSerializer,
+    update=ServiceUpdateSerializer,
+    filters={
+        "id": "uuid", "name": "str", "recurring": "int", "public": "bool", "price": "decimal", "currency": "str",
+        "folder_id": "uuid", "created_at": "datetime",
+    },
+    sorts={
+        "id": "id", "name": "name", "price": "price", "recurring": "recurring", "public": "public",
+        "sort_order": "sort_order", "created_at": "created_at",
+    },
+    counted=True,
+    search=("name", "description"),  # GIN-indexed (search/migrations)
+)
 
 
 @extend_schema(tags=["services"])
@@ -33,18 +51,8 @@ from .serializers import ServiceSerializer, ServiceUpdateSerializer, ServiceWrit
 class ServiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """Every column the Service object shows lives on the row itself (`folder_id` is the FK column)."""
 
-    # queries: list = token 1 + count 1 + page 1 = 3; retrieve = token 1 + row 1 = 2
-    model = Service
-    serializer_class = ServiceSerializer
-    filter_fields = {
-        "id": "uuid", "name": "str", "recurring": "int", "public": "bool", "price": "decimal", "currency": "str",
-        "folder_id": "uuid", "created_at": "datetime",
-    }
-    search_fields = ("name", "description")  # GIN-indexed (search/migrations)
-    sort_fields = {
-        "id": "id", "name": "name", "price": "price", "recurring": "recurring", "public": "public",
-        "sort_order": "sort_order", "created_at": "created_at",
-    }
+    # queries: list = token 1 + page 1 (the live total inside) = 2; retrieve = token 1 + row 1 = 2
+    resource = SERVICES
 
     @extend_schema(request=ServiceWriteSerializer, responses={201: ServiceSerializer})
     def create(self, request, *args, **kwargs):

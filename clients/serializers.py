@@ -6,6 +6,7 @@ from rest_framework import serializers
 from serviceengine.api.fields import (
     DateTimeInField, EmailField, IntField, MoneyOutField, ObjectField, StrField, UTCDateTimeField,
 )
+from serviceengine.core.reads import reads
 from serviceengine.api.serializers import ContractSerializer, RoleSerializer
 
 
@@ -62,10 +63,12 @@ class ClientSerializer(ContractSerializer):
     updated_at = UTCDateTimeField()  # incremental sync (issue 14)
 
     @extend_schema_field(OpenApiTypes.STR)
+    @reads("name_f", "name_l")
     def get_name(self, obj) -> str:
         return f"{obj.name_f or ''} {obj.name_l or ''}".strip()
 
     @extend_schema_field({"type": "string", "nullable": True})
+    @reads()
     def get_ga_cid(self, obj):
         return None  # contract clients.md: always null from this API
 

@@ -7,13 +7,11 @@ from django.utils import timezone
 
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
+from serviceengine.core.services import assign
 from serviceengine.models import Address, Role, User
 
 EMAIL_TAKEN = "The email has already been taken."
 ADDRESS_LINES = ("line_1", "line_2", "city", "state", "country", "postcode")
-# Fields of the users table a client request may write as sent (contract clients.md, POST/PUT body tables).
-CLIENT_FIELDS = ("name_f", "name_l", "email", "company", "phone", "tax_id", "note", "optin", "stripe_id",
-                 "custom_fields", "created_at")
 
 # Dependants that forbid deleting a client, in the contract's order of checks (clients.md, DELETE).
 # The reverse relations use the default manager (`all_objects`), so soft-deleted rows count.
@@ -130,9 +128,7 @@ def client_update(*, client: User, changes: dict) -> User:
         changes = {**changes, "email": changes["email"].strip().lower()}
         if email_taken(organization=client.organization, email=changes["email"], exclude_pk=client.pk):
             raise DomainError(400, field="email", message=EMAIL_TAKEN)
-    for field in CLIENT_FIELDS:
-        if field in changes:
-            setattr(client, field, changes[field])
+    assign(client, changes, skip=("status",))  # the columns the write serializer validated, written as sent
     if "status_id" in changes:
         client.status = changes["status_id"]
     if "address" in changes:

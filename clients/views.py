@@ -4,11 +4,26 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 
 from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
 from .models import Client
 from .serializers import ClientSerializer, ClientUpdateSerializer, ClientWriteSerializer
+
+CLIENTS = Resource(
+    model=Client,
+    read=ClientSerializer,
+    create=ClientWriteSerializer,
+    update=ClientUpdateSerializer,
+    filters={"id": "uuid", "email": "str", "status": "int", "balance": "decimal", "created_at": "datetime"},
+    sorts={
+        "id": "id", "email": "email", "name_f": "name_f", "name_l": "name_l", "status": "status",
+        "balance": "balance", "created_at": "created_at",
+    },
+    annotations={"spent_total": services.paid_invoices_total},
+    search=("name_f", "name_l", "email", "company"),  # GIN-indexed (search/migrations)
+)
 
 
 @extend_schema(tags=["clients"])
@@ -44,26 +59,10 @@ class ClientViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 
     # queries: list = token 1 + client role 1 + count 1 + page 1 (role, address joined; spent subquery) = 4
     #          retrieve = token 1 + client role 1 + row 1 = 3
-    model = Client
-    serializer_class = ClientSerializer
-    select = ("role", "address")
-    filter_fields = {"id": "uuid", "email": "str", "status": "int", "balance": "decimal", "created_at": "datetime"}
-    search_fields = ("name_f", "name_l", "email", "company")  # GIN-indexed (search/migrations)
-    sort_fields = {
-        "id": "id", "email": "email", "name_f": "name_f", "name_l": "name_l", "status": "status",
-        "balance": "balance", "created_at": "created_at",
-    }
+    resource = CLIENTS
 
-    def scope_queryset(self, qs):
-        return qs.annotate(spent_total=services.paid_invoices_total())
-
-    def paginate_queryset(self, queryset):
-        services.client_role()  # after page/limit/filters were validated (list_response), before any row
-        return super().paginate_queryset(queryset)
-
-    def retrieve(self, request, *args, **kwargs):
-        services.client_role()
-        return super().retrieve(request, *args, **kwargs)
+    def before_read(self):
+        services.client_role()  # after page/limit/filters were validated, before any row
 
     @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer, 500: CLIENT_ROLE_MISSING})
     def create(self, request, *args, **kwargs):

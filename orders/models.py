@@ -2,6 +2,7 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from serviceengine.core.reads import reads
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
@@ -89,6 +90,7 @@ class Order(SoftDeleteMixin, TenantModel):
         return self.number
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(OrderStatus, self.status)
 
@@ -171,5 +173,6 @@ class OrderMessage(TenantModel):
         return self.message[:50]
 
     @property
+    @reads("is_public")
     def staff_only(self) -> bool:
         return not self.is_public

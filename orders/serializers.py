@@ -9,12 +9,13 @@ from serviceengine.api.fields import (
     IntField,
     ListOf,
     MoneyOutField,
+    PluckField,
     StrField,
     UTCDateTimeField,
 )
 from serviceengine.api.serializers import ContractSerializer
 
-from .models import OrderStatus, status_label
+from .models import OrderStatus
 
 
 class MetadataItemSerializer(ContractSerializer):
@@ -145,7 +146,7 @@ class OrderEmployeeSerializer(ContractSerializer):
 
 class OrderSerializer(ContractSerializer):
     """The Order object, keys in the contract's order plus `currency` and `metadata`. Employees and tags come
-    from the junction rows prefetched by the viewset (`employee_list`, `tag_list`, ordered by junction id)."""
+    from the junction rows (`employee_links`, `tag_links`), in their model's order (junction id)."""
 
     id = serializers.UUIDField(read_only=True)
     number = serializers.CharField(read_only=True)
@@ -156,8 +157,8 @@ class OrderSerializer(ContractSerializer):
     date_completed = UTCDateTimeField(allow_null=True)
     date_due = UTCDateTimeField(allow_null=True)
     client = OrderClientSerializer(source="user", read_only=True, allow_null=True)
-    tags = serializers.SerializerMethodField()
-    status = serializers.SerializerMethodField()
+    tags = PluckField(source="tag_links", item_path="tag.name")
+    status = serializers.CharField(source="status_label", read_only=True)
     status_id = serializers.IntegerField(source="status", read_only=True)
     price = MoneyOutField()
     quantity = serializers.IntegerField(read_only=True)
@@ -165,18 +166,12 @@ class OrderSerializer(ContractSerializer):
     service = serializers.CharField(source="service_name", read_only=True)
     service_id = serializers.UUIDField(read_only=True, allow_null=True)
     user_id = serializers.UUIDField(read_only=True)
-    employees = OrderEmployeeSerializer(source="employee_list", many=True, read_only=True)
+    employees = OrderEmployeeSerializer(source="employee_links", many=True, read_only=True)
     note = serializers.CharField(read_only=True, allow_null=True)
     form_data = serializers.DictField(read_only=True)
     paysys = serializers.CharField(read_only=True, allow_null=True)
     currency = serializers.CharField(read_only=True)
     metadata = serializers.DictField(read_only=True)
-
-    def get_tags(self, order) -> list[str]:
-        return [link.tag.name for link in order.tag_list]
-
-    def get_status(self, order) -> str:
-        return status_label(OrderStatus, order.status)
 
 
 class TaskEmployeeSerializer(ContractSerializer):
@@ -188,7 +183,7 @@ class TaskEmployeeSerializer(ContractSerializer):
 
 
 class OrderTaskSerializer(ContractSerializer):
-    """The Task object; employees from the prefetched junction rows (`employee_list`)."""
+    """The Task object; employees from the junction rows (`employee_links`)."""
 
     id = serializers.UUIDField(read_only=True)
     order_id = serializers.UUIDField(read_only=True)
@@ -202,7 +197,7 @@ class OrderTaskSerializer(ContractSerializer):
     completed_at = UTCDateTimeField(allow_null=True)
     deadline = serializers.IntegerField(read_only=True, allow_null=True)
     due_at = UTCDateTimeField(allow_null=True)
-    employees = TaskEmployeeSerializer(source="employee_list", many=True, read_only=True)
+    employees = TaskEmployeeSerializer(source="employee_links", many=True, read_only=True)
 
 
 class MessageAuthorSerializer(ContractSerializer):

@@ -14,7 +14,7 @@ from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.core.services import dedupe, parse_uuid, resolve_ref, resolve_team_members
+from serviceengine.core.services import assign, columns_of, dedupe, parse_uuid, resolve_ref, resolve_team_members
 
 from .models import (
     Order,
@@ -94,15 +94,19 @@ def _tags_by_lower_name(organization, names: list[str]) -> dict[str, Tag]:
     return found
 
 
-def set_order_tags(order: Order, tags: list[Tag]) -> None:
-    """Replace the order's tags with exactly these, in this order (duplicates collapsed)."""
-    OrderTag.objects.filter(order=order).delete()
+def set_order_tags(order: Order, tags: list[Tag], *, new: bool = False) -> None:
+    """Replace the order's tags with exactly these, in this order (duplicates collapsed). A `new` order has none
+    to delete."""
+    if not new:
+        OrderTag.objects.filter(order=order).delete()
     OrderTag.objects.bulk_create([OrderTag(order=order, tag=tag) for tag in dedupe(tags)])
 
 
-def set_order_employees(order: Order, employees) -> None:
-    """Replace the order's employees with exactly these, in this order (duplicates collapsed)."""
-    OrderEmployee.objects.filter(order=order).delete()
+def set_order_employees(order: Order, employees, *, new: bool = False) -> None:
+    """Replace the order's employees with exactly these, in this order (duplicates collapsed). A `new` order has
+    none to delete."""
+    if not new:
+        OrderEmployee.objects.filter(order=order).delete()
     OrderEmployee.objects.bulk_create([OrderEmployee(order=order, user=user) for user in dedupe(employees)])
 
 
@@ -127,8 +131,9 @@ def order_create(
     date_due=None,
     employees=(),
     tag_names=(),
+    **columns,
 ) -> Order:
-    """Create an order with its employees and tags. Without `number` a unique one is generated (retried on
+    """Create an order with its employees and tags; `columns` are further columns written as given. Without `number` a unique one is generated (retried on
     collision, never a 500); a given `number` already used in the organization (soft-deleted orders included)
     raises DomainError(400) on `number`. Employees must already be validated team members."""
     fields = dict(
@@ -147,6 +152,7 @@ def order_create(
         date_started=date_started,
         date_completed=date_completed,
         date_due=date_due,
+        **columns,
     )
     if created_at is not None:  # backdated; otherwise created_at and updated_at are one instant (BaseModel)
         fields["created_at"] = created_at
@@ -166,9 +172,9 @@ def order_create(
         if order is None:  # 20 collisions in a 36^8 space: something else is wrong
             raise RuntimeError("could not generate a unique order number")
     if employees:
-        set_order_employees(order, employees)
+        set_order_employees(order, employees, new=True)
     if tag_names:
-        set_order_tags(order, tags_find_or_create(organization=organization, names=list(tag_names)))
+        set_order_tags(order, tags_find_or_create(organization=organization, names=list(tag_names)), new=True)
     record_event("order.created", order)
     return order
 
@@ -206,17 +212,16 @@ def order_place(
     status: int | None = None,
     employees: list[str] | None = None,
     tags: list[str] | None = None,
-    note: str | None = None,
     number: str | None = None,
     metadata: list[dict] | None = None,
     created_at=None,
-    date_started=None,
-    date_completed=None,
-    date_due=None,
+    **columns,
 ) -> Order:
     """`POST /api/orders`: check the references in the contract's order (user_id format 400, client 422,
     service presence 400, service 422, employees 422, number 400), snapshot the service (§10.11), then
-    `order_create`. Empty `service_id`/`service`/`number` strings are treated as absent by the serializer."""
+    `order_create`. Empty `service_id`/`service`/`number` strings are treated as absent by the serializer. Every
+    other key the write serializer validated that names an order column (`note`, `date_due`, ...) is written as
+    sent."""
     client_pk = parse_uuid(user_id)
     if client_pk is None:
         raise DomainError(400, field="user_id", message=USER_ID_NOT_UUID)
@@ -243,18 +248,12 @@ def order_place(
         currency=currency,
         status=status or 0,
         number=number,
-        note=note,
         metadata=metadata_from_items(metadata),
         created_at=created_at,
-        date_started=date_started,
-        date_completed=date_completed,
-        date_due=date_due,
         employees=members,
         tag_names=tags or (),
+        **columns_of(Order, columns),
     )
-
-
-ORDER_UPDATABLE = ("status", "note", "date_started", "date_completed", "date_due")
 
 
 @transaction.atomic
@@ -277,10 +276,8 @@ def order_update(*, order: Order, changes: dict) -> Order:
     if "metadata" in changes:
         order.metadata = metadata_from_items(changes["metadata"])
         update_fields.append("metadata")
-    for field in ORDER_UPDATABLE:
-        if field in changes:
-            setattr(order, field, changes[field])
-            update_fields.append(field)
+    # Every other column the write serializer validated is written as sent.
+    update_fields += assign(order, changes, skip=("metadata",))
     order.save(update_fields=update_fields)
     if members is not None:
         set_order_employees(order, members)
@@ -332,6 +329,7 @@ def order_task_create(
     for_client: bool = False,
     deadline: int | None = None,
     due_at=None,
+    **columns,
 ) -> OrderTask:
     """Create a task of an order. Raises DomainError 400 `for_client` / `deadline`, then 422 `employee_ids`
     (contract checks 3–6). The order itself is not modified."""
@@ -347,14 +345,12 @@ def order_task_create(
         for_client=for_client,
         deadline=deadline,
         due_at=due_at,
+        **columns_of(OrderTask, columns),  # any further column the write serializer validated
     )
     if members:
-        _set_task_employees(task, members)
+        TaskEmployee.objects.bulk_create([TaskEmployee(task=task, user=user) for user in dedupe(members)])
     record_event("order_task.created", task)
     return task
-
-
-TASK_UPDATABLE = ("name", "description", "sort_order", "is_public", "for_client", "deadline", "due_at")
 
 
 @transaction.atomic
@@ -371,11 +367,7 @@ def order_task_update(*, task: OrderTask, changes: dict) -> OrderTask:
         due_at=changes.get("due_at", task.due_at),
     )
     members = _task_employees(task.organization_id, changes["employee_ids"]) if "employee_ids" in changes else None
-    update_fields = ["updated_at"]
-    for field in TASK_UPDATABLE:
-        if field in changes:
-            setattr(task, field, changes[field])
-            update_fields.append(field)
+    update_fields = ["updated_at", *assign(task, changes)]
     task.save(update_fields=update_fields)
     if members is not None:
         _set_task_employees(task, members)

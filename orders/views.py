@@ -1,25 +1,18 @@
 """`/api/orders` (with nested tasks and messages), `/api/order-tasks` and `/api/order-messages` (contract
 orders.md). Every action validates the body first, then looks the path id up through the scoped queryset, then
 calls one service (contract §6)."""
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from serviceengine.perf.lean import Children, LeanReader
-from serviceengine.perf.prefetch import MEMBER_SUMMARY, member_links, tag_links
+from serviceengine.api import messages as msg
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from .filters import ORDER_FILTER_FIELDS, ORDER_SEARCH_FIELDS, ORDER_SORT_FIELDS
-from .models import (
-    Order,
-    OrderEmployee,
-    OrderMessage,
-    OrderTag,
-    OrderTask,
-    TaskEmployee,
-)
+from .models import Order, OrderMessage, OrderTask
 from .serializers import (
     OrderCreateSerializer,
     OrderMessageCreatedSerializer,
@@ -44,73 +37,46 @@ from .services import (
     order_update,
 )
 
-ORDER_SELECT = ("user", "user__address", "user__role")
-# The columns the Order object shows: all of the order's, the client's summary, its 7 address keys and role name.
-ORDER_ONLY = (
-    *(field.name for field in Order._meta.concrete_fields),
-    *(f"user__{name}" for name in ("id", "name_f", "name_l", "email", "company", "phone")),
-    *(f"user__address__{name}" for name in ("id", "line_1", "line_2", "city", "state", "postcode", "country")),
-    "user__role__id",
-    "user__role__name",
+ORDERS = Resource(
+    model=Order,
+    read=OrderSerializer,
+    create=OrderCreateSerializer,
+    update=OrderUpdateSerializer,
+    filters=ORDER_FILTER_FIELDS,
+    sorts=ORDER_SORT_FIELDS,
+    counted=True,
+    search=ORDER_SEARCH_FIELDS,
 )
 
-# The same columns for lean reads (unfiltered lists, retrieves): attnames, and the relations as paths.
-ORDER_COLUMNS = (
-    *(field.attname for field in Order._meta.concrete_fields),
-    *(name for name in ORDER_ONLY if "__" in name),
-)
-ORDER_LEAN = LeanReader(
-    Order,
-    ORDER_COLUMNS,
-    children=(
-        Children("employee_list", OrderEmployee, "order_id", MEMBER_SUMMARY),
-        Children("tag_list", OrderTag, "order_id", ("tag__id", "tag__name")),
-    ),
-)
 
-# Junction rows with the user/tag joined: one query each for a whole page.
-ORDER_PREFETCH = (
-    Prefetch("employee_links", queryset=member_links(OrderEmployee, "order"), to_attr="employee_list"),
-    Prefetch("tag_links", queryset=tag_links(OrderTag, "order"), to_attr="tag_list"),
-)
-TASK_PREFETCH = (
-    Prefetch("employee_links", queryset=member_links(TaskEmployee, "task"), to_attr="employee_list"),
-)
-# Nested routes only need the order to exist: no joins, no prefetches for them.
-NESTED_ACTIONS = {"tasks", "create_task", "messages", "create_message"}
+def _live_order(qs):
+    return qs.filter(order__deleted_at__isnull=True)  # a task or message of a soft-deleted order is 404
 
 
-# queries: list     = token 1 + count 1 + page 1 (client, address, role joined) + employees 1 + tags 1 = 5
-# queries: retrieve = token 1 + order 1 + employees 1 + tags 1 = 4
-# queries: tasks    = token 1 + order 1 (no joins) + tasks 1 + task employees 1 = 4
-# queries: messages = token 1 + order 1 (no joins) + messages (author joined) 1 = 3
+TASKS = Resource(
+    model=OrderTask, read=OrderTaskSerializer, create=OrderTaskCreateSerializer, update=OrderTaskUpdateSerializer,
+    scope=_live_order,
+)
+MESSAGES = Resource(model=OrderMessage, read=OrderMessageSerializer, create=OrderMessageCreateSerializer,
+                    scope=_live_order)
+
+
+# queries (PostgreSQL; SQLite adds one per child kind):
+#   list     = token 1 + page 1 (client, address, role joined; employees and tags embedded; the live total) = 2
+#   retrieve = token 1 + order 1 (same) = 2
+#   tasks    = token 1 + order 1 (exists) + tasks 1 (employees embedded) = 3
+#   messages = token 1 + order 1 (exists) + messages 1 (author joined) = 3
 class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """Orders: list, create, retrieve, update, soft delete; nested task and message lists and creation."""
 
-    model = Order
-    serializer_class = OrderSerializer
-    filter_fields = ORDER_FILTER_FIELDS
-    search_fields = ORDER_SEARCH_FIELDS
-    sort_fields = ORDER_SORT_FIELDS
-    lean = ORDER_LEAN
+    resource = ORDERS
 
-    @property
-    def select(self):
-        return () if getattr(self, "action", None) in NESTED_ACTIONS else ORDER_SELECT
-
-    @property
-    def prefetch(self):
-        return () if getattr(self, "action", None) in NESTED_ACTIONS else ORDER_PREFETCH
-
-    @property
-    def only(self):
-        return () if getattr(self, "action", None) in NESTED_ACTIONS else ORDER_ONLY
-
-    def tasks_queryset(self, order):
-        return OrderTask.objects.for_org(self.organization).filter(order=order).prefetch_related(*TASK_PREFETCH)
-
-    def messages_queryset(self, order):
-        return OrderMessage.objects.for_org(self.organization).filter(order=order).select_related("user")
+    def order_pk(self):
+        """The path's order id, 404 unless it is a live order of the organization (one query, no joins)."""
+        pk = self.path_pk()
+        if not Order.objects.for_org(self.organization).filter(pk=pk).exists():
+            raise NotFound(msg.NOT_FOUND)
+        return pk
 
     @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
     def create(self, request):
@@ -132,8 +98,8 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @extend_schema(request=None, responses={200: OrderTaskSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="tasks", filter_backends=[], pagination_class=None)
     def tasks(self, request, pk=None):
-        tasks = self.tasks_queryset(self.get_object()).order_by("sort_order", "created_at", "id")
-        return Response(OrderTaskSerializer(tasks, many=True).data)
+        tasks = TASKS.base(self.organization).filter(order_id=self.order_pk()).order_by(*OrderTask._meta.ordering)
+        return Response(OrderTaskSerializer(self.rows(tasks, resource=TASKS), many=True).data)
 
     @extend_schema(request=OrderTaskCreateSerializer, responses={201: OrderTaskSerializer})
     @tasks.mapping.post
@@ -141,14 +107,13 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         data = self.validated(OrderTaskCreateSerializer)
         order = self.get_object()
         task = order_task_create(order=order, **data)
-        fresh = self.tasks_queryset(order).get(pk=task.pk)
-        return Response(OrderTaskSerializer(fresh).data, status=http_status.HTTP_201_CREATED)
+        return self.respond(task, http_status.HTTP_201_CREATED, resource=TASKS)
 
     @extend_schema(request=None, responses={200: OrderMessageSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="messages", filter_backends=[], pagination_class=None)
     def messages(self, request, pk=None):
-        messages = self.messages_queryset(self.get_object()).order_by("created_at", "id")
-        return Response(OrderMessageSerializer(messages, many=True).data)
+        messages = MESSAGES.base(self.organization).filter(order_id=self.order_pk()).order_by(*OrderMessage._meta.ordering)
+        return Response(OrderMessageSerializer(self.rows(messages, resource=MESSAGES), many=True).data)
 
     @extend_schema(request=OrderMessageCreateSerializer, responses={201: OrderMessageCreatedSerializer})
     @messages.mapping.post
@@ -156,20 +121,14 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         data = self.validated(OrderMessageCreateSerializer)
         order = self.get_object()
         message = order_message_create(order=order, author=request.user, **data)
-        fresh = self.messages_queryset(order).get(pk=message.pk)
-        return Response(OrderMessageCreatedSerializer(fresh).data, status=http_status.HTTP_201_CREATED)
+        return self.respond(message, http_status.HTTP_201_CREATED, OrderMessageCreatedSerializer, resource=MESSAGES)
 
 
-# queries: lookup = token 1 + task 1 + task employees 1; writes re-read the task the same way
+# queries: token 1 + task lookup 1 + the service's + the task read back 1 (employees embedded on PostgreSQL)
 class OrderTaskViewSet(OrgViewSet):
     """`/api/order-tasks/{id}`: update, hard delete, complete / reopen. A task of a soft-deleted order is 404."""
 
-    model = OrderTask
-    serializer_class = OrderTaskSerializer
-    prefetch = TASK_PREFETCH
-
-    def scope_queryset(self, qs):
-        return qs.filter(order__deleted_at__isnull=True)
+    resource = TASKS
 
     @extend_schema(request=OrderTaskUpdateSerializer, responses={200: OrderTaskSerializer})
     def update(self, request, pk=None):
@@ -199,11 +158,7 @@ class OrderTaskViewSet(OrgViewSet):
 class OrderMessageViewSet(OrgViewSet):
     """`DELETE /api/order-messages/{id}`: hard delete. A message of a soft-deleted order is 404."""
 
-    model = OrderMessage
-    serializer_class = OrderMessageSerializer
-
-    def scope_queryset(self, qs):
-        return qs.filter(order__deleted_at__isnull=True)
+    resource = MESSAGES
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from serviceengine.core.tenancy import BaseModel, OrgQuerySet, TenantModel
 from serviceengine.core.errors import DomainError
 from serviceengine.core.rates import normalize_rate, validate_rate
+from serviceengine.core.reads import reads
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TOKEN_PREFIX = "sx_"
@@ -194,6 +195,7 @@ class User(TenantModel):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
 
     @property
+    @reads("name_f", "name_l")
     def full_name(self) -> str:
         return f"{self.name_f or ''} {self.name_l or ''}".strip()
 

@@ -220,6 +220,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 # Benchmark only (bench/run.sh): adds `/bench/bare`, a bare Django view to compare the API against. Never in production.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
+# A read serializer asking a fast-path row for a column its plan did not select raises instead of rendering null.
+READ_STRICT = env.bool("READ_STRICT", default=DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["serviceengine.api.authentication.BearerTokenAuthentication"],

@@ -2,6 +2,7 @@
 from django.db import models
 
 from orders.models import status_label
+from serviceengine.core.reads import reads
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
@@ -46,6 +47,7 @@ class Ticket(SoftDeleteMixin, TenantModel):
         return self.subject
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(TicketStatus, self.status)
 

@@ -1,5 +1,5 @@
 """Ticket payloads (contract tickets.md): the write schemas, and the read shapes built only from rows the
-viewset selected or prefetched (`employee_list`, `tag_list`, `message_list`)."""
+read planner loads from their fields (serviceengine/perf/shape.py)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,10 +10,12 @@ from serviceengine.api.fields import (
     ListOf,
     MoneyOutField,
     ObjectField,
+    PluckField,
     StrField,
     UTCDateTimeField,
     contains_null_character,
 )
+from serviceengine.core.reads import reads
 from serviceengine.api.serializers import ContractSerializer, FullAddressSerializer, RoleSerializer
 
 from .models import TicketStatus
@@ -118,21 +120,18 @@ class TicketSerializer(ContractSerializer):
     note = serializers.CharField(read_only=True, allow_null=True)
     form_data = serializers.DictField(read_only=True)
     metadata = serializers.DictField(read_only=True)
-    tags = serializers.SerializerMethodField()
-    employees = TicketEmployeeSerializer(source="employee_list", many=True, read_only=True)
+    tags = PluckField(source="tag_links", item_path="tag.name")
+    employees = TicketEmployeeSerializer(source="employee_links", many=True, read_only=True)
     client = serializers.SerializerMethodField()
     order = serializers.SerializerMethodField()
-    messages = TicketMessageSerializer(source="message_list", many=True, read_only=True)
+    messages = TicketMessageSerializer(many=True, read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
     last_message_at = UTCDateTimeField(allow_null=True)
     date_closed = UTCDateTimeField(allow_null=True)
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_tags(self, ticket) -> list[str]:
-        return [link.tag.name for link in ticket.tag_list]
-
     @extend_schema_field(TicketClientSerializer(allow_null=True))
+    @reads("organization_id", "user.organization_id", user=TicketClientSerializer)
     def get_client(self, ticket):
         user = ticket.user  # selected with its address and role
         if user.organization_id != ticket.organization_id:  # looked up within the organization only
@@ -140,6 +139,7 @@ class TicketSerializer(ContractSerializer):
         return TicketClientSerializer(user, context=self.context).data
 
     @extend_schema_field(TicketOrderSerializer(allow_null=True))
+    @reads("organization_id", "order.deleted_at", "order.organization_id", order=TicketOrderSerializer)
     def get_order(self, ticket):
         order = ticket.order  # selected; soft-deleted since linking → null
         if order is None or order.deleted_at is not None or order.organization_id != ticket.organization_id:

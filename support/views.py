@@ -1,16 +1,15 @@
 """`/api/tickets`: list, create, retrieve, update (PUT, partial) and soft delete (contract tickets.md)."""
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from serviceengine.perf.prefetch import member_links, tag_links
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import services
 from .filters import TICKET_FILTER_FIELDS, TICKET_SEARCH_FIELDS, TICKET_SORT_FIELDS
-from .models import Ticket, TicketEmployee, TicketMessage, TicketTag
+from .models import Ticket, TicketMessage
 from .serializers import (
     TicketCreateSerializer,
     TicketListSerializer,
@@ -20,48 +19,33 @@ from .serializers import (
     TicketUpdateSerializer,
 )
 
-# Nested message routes only need the ticket to exist: no joins, no prefetches for them.
-NESTED_ACTIONS = {"messages", "create_message"}
-TICKET_SELECT = ("user", "user__address", "user__role", "order")
-TICKET_PREFETCH = (
-    # Junction rows ordered by id: that is the assignment order the contract returns.
-    Prefetch("employee_links", queryset=member_links(TicketEmployee, "ticket"), to_attr="employee_list"),
-    Prefetch("tag_links", queryset=tag_links(TicketTag, "ticket"), to_attr="tag_list"),
+TICKETS = Resource(
+    model=Ticket,
+    read=TicketSerializer,
+    list_read=TicketListSerializer,  # list rows carry no order and no messages
+    create=TicketCreateSerializer,
+    update=TicketUpdateSerializer,
+    filters=TICKET_FILTER_FIELDS,
+    sorts=TICKET_SORT_FIELDS,
+    counted=True,
+    search=TICKET_SEARCH_FIELDS,
+)
+MESSAGES = Resource(
+    model=TicketMessage,
+    read=TicketMessageSerializer,
+    create=TicketMessageCreateSerializer,
+    scope=lambda qs: qs.filter(ticket__deleted_at__isnull=True),  # a message of a soft-deleted ticket is 404
 )
 
 
 class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """Tickets of the token's organization; soft-deleted ones are invisible (404, excluded from lists)."""
 
-    # queries (list):     token 1 + count 1 + page 1 (user, address, role, order joined) + employees 1 + tags 1 = 5
-    # queries (retrieve): token 1 + ticket 1 (same joins) + employees 1 + tags 1 + messages 1 = 5
-    # queries (messages): token 1 + ticket 1 (no joins) + count 1 + page 1 = 4
-
-    model = Ticket
-    serializer_class = TicketListSerializer
-    filter_fields = TICKET_FILTER_FIELDS
-    search_fields = TICKET_SEARCH_FIELDS
-    sort_fields = TICKET_SORT_FIELDS
-
-    @property
-    def select(self):
-        return () if getattr(self, "action", None) in NESTED_ACTIONS else TICKET_SELECT
-
-    @property
-    def prefetch(self):
-        return () if getattr(self, "action", None) in NESTED_ACTIONS else TICKET_PREFETCH
-
-    def scope_queryset(self, qs):
-        if self.action in NESTED_ACTIONS:
-            return qs
-        if self.action == "list":  # list rows carry no messages
-            return qs
-        # Messages are reached only through their (already scoped) ticket; all_objects is the plain manager.
-        messages = TicketMessage.all_objects.order_by("created_at", "id")
-        return qs.prefetch_related(Prefetch("messages", queryset=messages, to_attr="message_list"))
-
-    def get_serializer_class(self):
-        return TicketListSerializer if self.action == "list" else TicketSerializer
+    # queries (PostgreSQL; SQLite adds one per embedded kind):
+    #   list     = token 1 + page 1 (user, address, role joined; employees and tags embedded; the live total) = 2
+    #   retrieve = token 1 + ticket 1 (same joins, the order too) + messages 1 = 3
+    #   messages = token 1 + ticket 1 (exists) + count 1 + page 1 = 4
+    resource = TICKETS
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     def create(self, request):
@@ -81,7 +65,7 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         return self.no_content()
 
     def messages_queryset(self, ticket):
-        return TicketMessage.objects.for_org(self.organization).filter(ticket=ticket).order_by("created_at", "id")
+        return MESSAGES.base(self.organization).filter(ticket=ticket).order_by(*TicketMessage._meta.ordering)
 
     @extend_schema(request=None, responses={200: TicketMessageSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="messages", filter_backends=[])
@@ -89,8 +73,9 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         """The ticket's messages, oldest first, in the list envelope (staff-only ones included: the token is staff)."""
         ticket = self.get_object()
         messages = self.messages_queryset(ticket)
+        reader = MESSAGES.reader()
         page = self.paginator.paginate_rows(
-            request, messages.count, lambda limit, offset: (list(messages[offset : offset + limit]), None)
+            request, messages.count, lambda limit, offset: (reader.rows(messages, limit, offset), None)
         )
         return self.get_paginated_response(TicketMessageSerializer(page, many=True).data)
 
@@ -102,19 +87,14 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
         data = self.validated(TicketMessageCreateSerializer)
         ticket = self.get_object()
         message = services.ticket_message_create(ticket=ticket, user=request.user, **data)
-        fresh = self.messages_queryset(ticket).get(pk=message.pk)
-        return Response(TicketMessageSerializer(fresh).data, status=http_status.HTTP_201_CREATED)
+        return self.respond(message, http_status.HTTP_201_CREATED, resource=MESSAGES)
 
 
 # queries: token 1 + message 1 + ticket lock 1 + delete 1 + newest 1 + ticket update 1
 class TicketMessageViewSet(OrgViewSet):
     """`DELETE /api/ticket-messages/{id}`: hard delete. A message of a soft-deleted ticket is 404."""
 
-    model = TicketMessage
-    serializer_class = TicketMessageSerializer
-
-    def scope_queryset(self, qs):
-        return qs.filter(ticket__deleted_at__isnull=True)
+    resource = MESSAGES
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):

@@ -375,3 +375,24 @@ class MoneyOutField(serializers.DecimalField):
 
     def to_representation(self, value):
         return format_money(value)
+
+
+class PluckField(serializers.ListField):
+    """A read-only list of one attribute of each child row: `PluckField(source="tag_links", item_path="tag.name")`
+    renders an order's tag names in the child rows' order. The read planner (serviceengine/perf/shape.py) loads
+    the child rows with exactly that path."""
+
+    def __init__(self, *, item_path: str, **kwargs):
+        self.item_path = item_path
+        self._item_attrs = item_path.split(".")
+        kwargs.setdefault("child", serializers.CharField())
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, data):
+        items = data.all() if hasattr(data, "all") else data
+        out = []
+        for item in items:
+            for attr in self._item_attrs:
+                item = getattr(item, attr)
+            out.append(item)
+        return out

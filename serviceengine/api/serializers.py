@@ -8,6 +8,8 @@ from django.db.models.manager import BaseManager
 from rest_framework import relations, serializers
 from rest_framework.fields import SkipField, is_simple_callable
 
+from serviceengine.perf.compiled import MissingColumn
+
 from . import messages as msg
 from .fields import ContractFieldMixin, MoneyOutField, UTCDateTimeField, format_datetime, format_money
 
@@ -104,6 +106,8 @@ class ReadPlan:
                     check = value.pk if isinstance(value, relations.PKOnlyObject) else value
                     ret[name] = None if check is None else field.to_representation(value)
                     continue
+            except MissingColumn:  # a read plan that forgot a column: never a silent null (development, tests)
+                raise
             # A missing attribute or related object, a mapping, a null on the path: DRF's own rules decide.
             except Exception:  # noqa: BLE001
                 try:

@@ -1,18 +1,19 @@
 """`OrgViewSet`: the base of every resource viewset.
 
-- The queryset comes only from `model.objects.for_org(request.organization)`; subclasses may not define
-  `queryset` or `get_queryset` (a `TypeError` at import time), they refine it in `scope_queryset()`.
+- The rows come only from the resource's `base(org)` (`model.objects.for_org(request.organization)`, then its
+  `scope`); subclasses may not define `queryset` or `get_queryset` (a `TypeError` at import time).
 - Bodies are parsed by `body()` with the contract's rules (README §2, §7.1), never by DRF's parsers, and
   validated by `validated()` before the path id is looked up (README §6: schema errors beat 404).
 - A path id that is not a UUID, unknown, of another organization or soft-deleted is one and the same 404.
 - Incremental sync (issue 14): a model with `updated_at` gets `filters[updated_at][$gt|$lt|…]` and
-  `sort=updated_at:asc|desc` on its list without declaring them (`__init_subclass__` adds both), so a client
-  mirrors the organization by asking for what changed since its last sync. An append-only log sets `sync = False`.
+  `sort=updated_at:asc|desc` on its list without declaring them (the `Resource` adds both), so a client
+  mirrors the organization by asking for what changed since its last sync. An append-only log sets
+  `Resource(sync=False)`.
 """
 import json
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from rest_framework import status as http_status
 from rest_framework import viewsets
@@ -27,6 +28,7 @@ from . import messages as msg
 from .filtering import ContractFilterBackend, ContractSortBackend, has_filters
 from .pagination import EnvelopePagination
 from .search import ContractSearchBackend
+from .resource import SYNC_FIELD, Resource
 
 
 def _reject_constant(name):
@@ -60,28 +62,21 @@ def parse_json_body(request):
         raise ValidationError({"root": [msg.JSON_DECODE]}) from None
 
 
-SYNC_FIELD = "updated_at"
-
-
 def has_updated_at(model) -> bool:
-    if model is None:
-        return False
-    try:
-        model._meta.get_field(SYNC_FIELD)
-    except FieldDoesNotExist:
-        return False
-    return True
+    return model is not None and any(f.name == SYNC_FIELD for f in model._meta.concrete_fields)
 
 
 class OrgViewSet(viewsets.GenericViewSet):
-    """Tenant-scoped viewset. Subclasses set `model`, `serializer_class` (the read shape), `select`/`prefetch`,
-    `filter_fields`/`sort_fields` for lists, and implement their write actions by calling services."""
+    """Tenant-scoped viewset. Subclasses set `resource` (serviceengine/api/resource.py: model, read and write
+    serializers, filters, sorts, counted totals, scope) and implement their write actions by calling services.
+    `model`, `serializer_class`, `filter_fields` and `sort_fields` are taken from it. (A viewset that sets those
+    four itself instead gets a resource built from them.)
 
+    Every read goes through the resource's reader (serviceengine/perf/lean.py): lists (filtered or not),
+    retrieves, nested lists (`rows()`) and the bodies writes return (`respond()`)."""
+
+    resource = None
     model = None
-    select: tuple = ()  # FK/O2O joins the read serializer needs
-    prefetch: tuple = ()  # collections (Prefetch objects when filtered)
-    only: tuple = ()  # when set, the columns to load (own and joined); the query budget tests catch a missing one
-    lean = None  # a LeanReader: unfiltered lists and retrieves through compiled queries (serviceengine/perf/lean.py)
     filter_fields: dict = {}
     sort_fields: dict = {}
     # `search=` over these text columns (serviceengine/api/search.py); None: the model's own text columns.
@@ -95,13 +90,21 @@ class OrgViewSet(viewsets.GenericViewSet):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if {"queryset", "get_queryset"} & cls.__dict__.keys():
-            raise TypeError(f"{cls.__name__}: refine the queryset with scope_queryset(), never queryset/get_queryset")
-        if cls.sync and has_updated_at(cls.model):
-            if SYNC_FIELD not in cls.filter_fields:
-                cls.filter_fields = {**cls.filter_fields, SYNC_FIELD: "datetime"}
-            if SYNC_FIELD not in cls.sort_fields:
-                cls.sort_fields = {**cls.sort_fields, SYNC_FIELD: SYNC_FIELD}
+        if {"queryset", "get_queryset", "scope_queryset"} & cls.__dict__.keys():
+            raise TypeError(f"{cls.__name__}: narrow the rows with Resource(scope=...), never queryset/get_queryset")
+        resource = cls.__dict__.get("resource")
+        if resource is None and cls.__dict__.get("model") is not None:
+            resource = cls.resource = Resource(
+                model=cls.model, read=cls.serializer_class, filters=cls.filter_fields, sorts=cls.sort_fields,
+                search=cls.search_fields, sync=cls.sync,
+            )
+        if resource is not None:
+            cls.model = resource.model
+            cls.serializer_class = resource.read
+            cls.filter_fields = resource.filters
+            cls.sort_fields = resource.sorts
+            cls.search_fields = resource.search
+            cls.sync = resource.sync
 
     @classmethod
     def as_view(cls, actions=None, **initkwargs):
@@ -132,30 +135,32 @@ class OrgViewSet(viewsets.GenericViewSet):
         if limit is not None and declared_length(request) > limit:
             raise RequestDataTooBig(msg.BODY_TOO_LARGE)
 
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "list" and self.resource.list_read is not None:
+            return self.resource.list_read
+        return self.resource.read
+
     def get_queryset(self):
+        """The organization's visible rows as model instances (writes look their row up here)."""
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular's schema pass has no organization
             return self.model.objects.none()
-        qs = self.model.objects.for_org(self.request.organization)
-        qs = self.scope_queryset(qs)
-        if self.select:
-            qs = qs.select_related(*self.select)
-        if self.prefetch:
-            qs = qs.prefetch_related(*self.prefetch)
-        if self.only:
-            qs = qs.only(*self.only)
-        return qs
+        return self.resource.base(self.request.organization)
 
-    def scope_queryset(self, qs):
-        return qs
-
-    def get_object(self):
+    def path_pk(self):
+        """The path id as a UUID; a malformed one is the same 404 as an unknown one."""
         pk = parse_uuid(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
         if pk is None:
             raise NotFound(msg.NOT_FOUND)
-        obj = self.get_queryset().filter(pk=pk).first()
+        return pk
+
+    def get_object(self):
+        obj = self.get_queryset().filter(pk=self.path_pk()).first()
         if obj is None:
             raise NotFound(msg.NOT_FOUND)
         return obj
+
+    def before_read(self) -> None:
+        """Called once the query is validated and before any row is read (lists, retrieves)."""
 
     def body(self):
         return parse_json_body(self.request)
@@ -171,15 +176,25 @@ class OrgViewSet(viewsets.GenericViewSet):
     def read(self, instance, serializer_class=None):
         return (serializer_class or self.get_serializer_class())(instance, context=self.get_serializer_context()).data
 
-    def respond(self, instance, status=http_status.HTTP_200_OK, serializer_class=None):
-        """Re-read the written row through the scoped queryset (so the response has the same shape and query
-        plan as a retrieve) and render it."""
-        fresh = self.get_queryset().get(pk=instance.pk)
-        return Response(self.read(fresh, serializer_class), status=status)
+    def read_row(self, pk, serializer_class=None, resource=None):
+        """One row through the reader of `resource` (default: this viewset's), or None."""
+        resource = resource or self.resource
+        return resource.reader(serializer_class or resource.read).one(self.organization, pk)
+
+    def respond(self, instance, status=http_status.HTTP_200_OK, serializer_class=None, resource=None):
+        """Read the written row back through the reader (same shape and path as a retrieve) and render it."""
+        resource = resource or self.resource
+        serializer_class = serializer_class or resource.read
+        row = self.read_row(instance.pk, serializer_class, resource)
+        return Response(self.read(row, serializer_class), status=status)
+
+    def rows(self, queryset, serializer_class=None, resource=None) -> list:
+        """Every row of `queryset` (narrowed from the resource's `base()` and ordered) through its reader: the
+        nested lists."""
+        resource = resource or self.resource
+        return resource.reader(serializer_class or resource.read).rows(queryset)
 
     def list_response(self, request):
-        if self.lean is not None and not has_filters(request):
-            return self.lean_list_response(request)
         errors = {}
         try:
             self.paginator.parse_params(request)
@@ -191,33 +206,36 @@ class OrgViewSet(viewsets.GenericViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def lean_list_response(self, request):
-        """An unfiltered list through `self.lean` (compiled queries, `Row` objects): same body as the ORM path."""
-        sort = ContractSortBackend().sort_key(request, self)
+        self.before_read()
+        reader = self.resource.reader(self.get_serializer_class())
         organization = self.organization
-        rows = self.paginator.paginate_rows(
-            request,
-            lambda: self.list_total(self.get_queryset()),
-            lambda limit, offset: self.lean.page(organization, sort, limit, offset),
-        )
+        if has_filters(request):
+            rows = self.paginator.paginate_rows(
+                request, queryset.count, lambda limit, offset: (reader.rows(queryset, limit, offset), None)
+            )
+        else:
+            sort = ContractSortBackend().sort_key(request, self)
+            rows = self.paginator.paginate_rows(
+                request,
+                lambda: self.list_total(queryset),
+                lambda limit, offset: reader.page(organization, sort, limit, offset),
+            )
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def list_total(self, queryset) -> int:
         """`meta.total` of a list of `queryset`: the trigger-kept live count when the request has no filters and
-        the model is counted (serviceengine/perf/counts.py), else a COUNT of the queryset."""
-        total = None if has_filters(self.request) else live_total(self.model, self.organization)
+        the resource is counted (serviceengine/perf/counts.py), else a COUNT of the queryset."""
+        total = None
+        if self.resource.counted and not has_filters(self.request):
+            total = live_total(self.model, self.organization)
         return queryset.count() if total is None else total
 
-    def lean_object(self):
-        """`get_object()` through `self.lean`: the same 404 for a malformed, unknown or other organization's id."""
-        pk = parse_uuid(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
-        row = None if pk is None else self.lean.one(self.organization, pk)
+    def retrieve_response(self):
+        self.before_read()
+        row = self.read_row(self.path_pk(), self.get_serializer_class())
         if row is None:
             raise NotFound(msg.NOT_FOUND)
-        return row
+        return Response(self.read(row))
 
     def no_content(self):
         return Response(status=http_status.HTTP_204_NO_CONTENT)
@@ -234,6 +252,4 @@ class RetrieveMixin:
     """`GET /api/<resource>/{id}`."""
 
     def retrieve(self, request, *args, **kwargs):
-        if self.lean is not None:
-            return Response(self.read(self.lean_object()))
-        return Response(self.read(self.get_object()))
+        return self.retrieve_response()

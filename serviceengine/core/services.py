@@ -147,3 +147,28 @@ def api_token_create(
         organization=organization, user=user, name=name, expires_at=expires_at, raw=raw, scope=scope,
         rate_limit=rate_limit,
     )
+
+
+def assign(instance, data: dict, *, skip=()) -> list[str]:
+    """Set on `instance` every key of `data` that names a plain column of its model (not a relation, not the
+    primary key), except `skip`: the keys a service resolves itself. `data` is what a write serializer validated,
+    so the fields a create or update may set are exactly the write serializer's (no hand-kept list to forget a
+    field in). Returns the names set, for `save(update_fields=...)`."""
+    fields = _plain_columns(type(instance))
+    names = [name for name in data if name in fields and name not in skip]
+    for name in names:
+        setattr(instance, name, data[name])
+    return names
+
+
+def columns_of(model, data: dict, *, skip=()) -> dict:
+    """The keys of `data` that name plain columns of `model` (see `assign`), for `Model(**columns)`."""
+    fields = _plain_columns(model)
+    return {name: value for name, value in data.items() if name in fields and name not in skip}
+
+
+def _plain_columns(model) -> set[str]:
+    return {
+        field.name for field in model._meta.concrete_fields
+        if not field.is_relation and not field.primary_key and field.name not in ("organization", "deleted_at")
+    }

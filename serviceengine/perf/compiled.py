@@ -22,9 +22,21 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections
 
-PROJECT_MODULES = ("serviceengine.", "clients.", "catalog.", "orders.", "billing.", "support.")
+FRAMEWORK_MODULES = ("django.", "builtins", "rest_framework.")  # their attributes are not copied onto rows
+
+
+class MissingColumn(LookupError):
+    """A read asked a `Row` for an attribute its query did not select. Not an AttributeError on purpose: DRF
+    turns those into `null` (or drops the key), which is how a forgotten column would go unnoticed."""
+
+
+def strict_reads() -> bool:
+    """Whether a missing attribute on a `Row` raises `MissingColumn` (development and tests: `READ_STRICT`,
+    default `DEBUG`) rather than an AttributeError that DRF renders as null (production)."""
+    return getattr(settings, "READ_STRICT", False)
 
 
 class Row:
@@ -33,6 +45,12 @@ class Row:
     @property
     def pk(self):
         return self.id
+
+    def __getattr__(self, name):  # only called for attributes the row does not have
+        if name.startswith("_") or not strict_reads():
+            raise AttributeError(name)
+        raise MissingColumn(f"{type(self).__name__}.{name} was not selected: the read plan misses it "
+                            f"(serviceengine/perf/shape.py)")
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.__dict__!r}>"
@@ -43,7 +61,7 @@ def row_class(model) -> type:
     """A `Row` subclass that carries the project-defined properties and methods of `model` (not Django's)."""
     attrs = {}
     for klass in reversed(model.__mro__):
-        if not klass.__module__.startswith(PROJECT_MODULES):
+        if klass.__module__.startswith(FRAMEWORK_MODULES):
             continue
         for name, value in vars(klass).items():
             if name.startswith("__") or name in ("Meta", "objects", "all_objects", "with_deleted"):
@@ -126,6 +144,14 @@ def _builder(model, tree: dict):
     return build
 
 
+def selected_names(query) -> list[str]:
+    """The names of a `values_list()` query's result columns, in the order of its SQL (Django 5.2 selects them
+    in the order they were asked for, `query.selected`; before, extra, then columns, then annotations)."""
+    if getattr(query, "selected", None):
+        return list(query.selected)
+    return [*query.extra_select, *query.values_select, *query.annotation_select]
+
+
 class CompiledQuery:
     """`CompiledQuery(model, build)`: `build(*values)` returns a `values_list(...)` queryset of `model` (ordered,
     unsliced). `rows(*values, shape=..., page=(limit, offset))` runs it. `shape` names what else changes the SQL
@@ -171,8 +197,7 @@ class CompiledQuery:
             sql = f"{sql} LIMIT {int(limit)} OFFSET " + ("0" if first else "%s")
             if not first:
                 params.append(0)
-        query = queryset.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        names = selected_names(queryset.query)
         columns = [column[0] for column in compiler.select[: compiler.col_count]]
         return _Compiled(sql, params, slots, compiler, compiler.get_converters(columns), names,
                          nest(self.model, names))

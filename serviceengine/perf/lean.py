@@ -1,34 +1,43 @@
-"""Lean reads: an endpoint's list page and retrieve row as compiled queries returning `Row` objects.
+"""The one read path: every list page, retrieve, nested list and write response reads `Row` objects here.
 
-A viewset that sets `lean = LeanReader(...)` answers unfiltered lists (any sort, any page) and retrieves through it;
-lists with `filters[...]` and every write keep the ORM path. Both paths read the same columns, and the read
-serializers cannot tell a `Row` from a model instance (tests/perf/test_lean_reads.py renders every lean endpoint
-both ways, on SQLite and PostgreSQL, and compares the bodies byte for byte).
+A `Reader` is built from a model, a read serializer and the queryset of the rows a caller may see
+(`base(org_id)`); what it selects is derived from the serializer (serviceengine/perf/shape.py). It answers
 
-Children (an order's employees and tags) come, on PostgreSQL, inside the row query as one JSON array per kind and
-row (`JSONB_AGG` in a correlated subquery over the junction's index): a retrieve or a page is then one query after
-the token (a page's rows also carry its total). On SQLite they take one query per kind for the whole page. JSON carries
-strings, numbers and booleans faithfully, and ids as their text (what the serializers print anyway), so child
-columns are limited to such fields (checked when the reader is built).
+- `page(org, sort, limit, offset)`: an unfiltered list page as a compiled query (serviceengine/perf/compiled.py:
+  SQL written once per thread and shape); for a counted model the page rows also carry the live total;
+- `one(org, pk)`: one row by primary key, compiled the same way;
+- `rows(queryset, limit, offset)`: any other list (filtered, nested) from a queryset narrowed from `base`: the
+  ORM writes that SQL, the rows are built the same way.
+
+Child kinds (an order's employees and tags, an invoice's items) are loaded for all the rows at once. On
+PostgreSQL, a kind whose columns JSON carries faithfully (strings, numbers, booleans, ids) comes inside the row
+query as one JSON array per row (`JSONB_AGG` in a correlated subquery over the child's foreign-key index): a
+retrieve or a page is then one query after the token. Other kinds (dates, decimals) take one query per kind
+for the whole page, as every kind does on SQLite.
+
+The serializers cannot tell a `Row` from a model instance; tests/perf/test_read_equivalence.py renders every
+resource both ways (this path, and DRF's own rendering of ORM instances) with every field filled and compares the
+bytes. A `Row` missing an attribute raises in development and tests (see `compiled.MissingColumn`).
 """
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connection
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import JSONObject
 
-from serviceengine.perf.counts import COUNTED
-from serviceengine.models import LiveCount
-
-from .compiled import CompiledQuery, Many, nest
 from serviceengine.api.filtering import sort_ordering
+from serviceengine.models import LiveCount
+from serviceengine.perf.counts import COUNTED
+
+from .compiled import CompiledQuery, Many, nest, selected_names
+from .shape import shape_of
 
 EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
 TOTAL = "live_total_"  # annotation name of the total carried by page rows
-JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "IntegerField", "BigIntegerField",
-                 "SmallIntegerField", "PositiveIntegerField", "BooleanField"}
+JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "OneToOneField", "IntegerField",
+                 "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
+                 "BooleanField", "AutoField", "BigAutoField", "SmallAutoField"}
 
 
 def _field(model, path: str):
@@ -39,70 +48,58 @@ def _field(model, path: str):
     return model._meta.get_field(leaf)
 
 
-@dataclass(frozen=True)
-class Children:
-    """Rows of `model` whose `parent` column points at the read rows, in `order`, attached as `to_attr` lists."""
-
-    to_attr: str
-    model: type
-    parent: str
-    columns: tuple
-    order: tuple = ("id",)
+def embeddable(child) -> bool:
+    return all(_field(child.model, column).get_internal_type() in JSON_FAITHFUL for column in child.columns)
 
 
-class LeanReader:
-    """`columns` are `values_list()` names of `model` (attnames, and relation paths such as `user__address__city`
-    that include the relation's `id`); `children` are loaded for every page or row in one query each."""
+class Reader:
+    """Rows of `model` shaped for `serializer_class`; `base(org_id)` is the queryset of visible rows (scope and
+    annotations applied, unordered is fine), `annotations` the names it adds."""
 
-    def __init__(self, model, columns, children=()):
+    def __init__(self, model, serializer_class, base, *, annotations=(), counted=False):
         self.model = model
-        self.columns = tuple(columns)
-        self.children = tuple(children)
-        for child in self.children:
-            for column in child.columns:
-                field = _field(child.model, column)
-                if field.get_internal_type() not in JSON_FAITHFUL:
-                    kind = field.get_internal_type()
-                    raise ValueError(f"{child.model.__name__}.{column}: a {kind} cannot be embedded")
-        live = model.objects  # the default manager: live rows only for soft-deletable models
+        self.serializer_class = serializer_class
+        self.base = base
+        self.shape = shape_of(serializer_class, model, annotations)
+        self.columns = tuple(self.shape.columns)
+        self.children = tuple(self.shape.children)
+        self.counted = counted and model._meta.label in COUNTED
+        self._embedded = [child for child in self.children if embeddable(child)]
         self._page = CompiledQuery(
             model,
             lambda org_id, shape: self._select(
-                self._with_total(live.for_org(org_id), org_id).order_by(*sort_ordering(*shape)), embed=self._embeds()
+                self._with_total(base(org_id), org_id).order_by(*sort_ordering(*shape)), embed=self._embeds()
             ),
         )
-        self._one = CompiledQuery(
-            model, lambda org_id, pk: self._select(live.for_org(org_id).filter(pk=pk).order_by(), embed=self._embeds())
-        )
-        self._children = [
+        self._one = CompiledQuery(model, lambda org_id, pk: self._select(base(org_id).filter(pk=pk).order_by(),
+                                                                            embed=self._embeds()))
+        self._child_queries = [
             (
                 child,
+                nest(child.model, list(child.columns)),
                 CompiledQuery(
                     child.model,
-                    lambda ids, child=child: child.model._default_manager.filter(**{f"{child.parent}__in": ids})
+                    lambda ids, child=child: child.model._base_manager.filter(**{f"{child.parent}__in": ids})
                     .order_by(*child.order)
-                    .values_list(child.parent, *child.columns),
+                    .values_list(*child.columns),
                 ),
-                nest(child.model, list(child.columns)),
             )
             for child in self.children
         ]
 
     @staticmethod
     def _embeds() -> bool:
-        """Whether rows embed their children: on PostgreSQL, one JSON array per child kind inside the row query
-        (one round trip instead of 1 + one per kind; the prepared statement keeps its plan, so the correlated
-        subqueries are planned once per connection, not per request)."""
+        """Whether rows embed their (JSON-faithful) children: on PostgreSQL, one JSON array per child kind inside the
+        row query (one round trip instead of 1 + one per kind; the prepared statement keeps its plan)."""
         return connection.vendor == "postgresql"
 
     def _with_total(self, queryset, org_id):
-        """For a counted model, every page row also carries the trigger-kept total (serviceengine/perf/counts.py), one
-        round trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
-        table = COUNTED.get(self.model._meta.label)
-        if table is None:
+        """For a counted model, every page row also carries the trigger-kept total (serviceengine/perf/counts.py),
+        one round trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
+        if not self.counted:
             return queryset
         total = (
-            LiveCount.objects.filter(organization_id=org_id, table=table)
+            LiveCount.objects.filter(organization_id=org_id, table=COUNTED[self.model._meta.label])
             .order_by()
             .values("table")
             .annotate(total=Sum("n"))
@@ -112,12 +109,14 @@ class LeanReader:
 
     def _select(self, queryset, *, embed: bool):
         extra = [TOTAL] if TOTAL in queryset.query.annotations else []
-        if not embed:
+        if not embed or not self._embedded:
             return queryset.values_list(*self.columns, *extra)
         embedded = {}
         for index, child in enumerate(self.children):
+            if child not in self._embedded:
+                continue
             rows = (
-                child.model._default_manager.filter(**{child.parent: OuterRef("id")})
+                child.model._base_manager.filter(**{child.parent: OuterRef("id")})
                 .order_by()
                 .values(child.parent)
                 .annotate(rows=JSONBAgg(JSONObject(**{f"c{i}": F(c) for i, c in enumerate(child.columns)}),
@@ -127,35 +126,54 @@ class LeanReader:
             embedded[f"{EMBEDDED}{index}"] = Subquery(rows)
         return queryset.annotate(**embedded).values_list(*self.columns, *extra, *embedded)
 
+    # ---- reads
+
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
-        """The rows of one page, and the unfiltered total when the rows carry it (a counted model, a page with
+        """The rows of one unfiltered page, and the total when the rows carry it (a counted model, a page with
         rows); otherwise None."""
         rows = self._page.rows(organization.pk, shape=sort, page=(limit, offset))
         total = None
         for row in rows:
             total = row.__dict__.pop(TOTAL, None)
-        self._attach(rows, embedded=self._embeds())
+        self._attach(rows)
         return rows, (None if total is None else int(total))
 
     def one(self, organization, pk):
+        """The row with this primary key among `base(organization)`, or None."""
         rows = self._one.rows(organization.pk, pk)
-        self._attach(rows, embedded=self._embeds())
+        self._attach(rows)
         return rows[0] if rows else None
 
-    def _attach(self, rows: list, *, embedded: bool) -> None:
+    def rows(self, queryset, limit: int | None = None, offset: int = 0) -> list:
+        """The rows of `queryset` (narrowed from `base`, ordered), optionally one page of them."""
+        selected = self._select(queryset, embed=self._embeds())
+        if limit is not None:
+            selected = selected[offset : offset + limit]
+        build = nest(self.model, selected_names(selected.query))
+        rows = [build(values) for values in selected]
+        self._attach(rows)
+        return rows
+
+    def _attach(self, rows: list) -> None:
         if not rows:
             return
-        if embedded:
-            for index, (child, _query, build) in enumerate(self._children):
-                name, keys = f"{EMBEDDED}{index}", [f"c{i}" for i in range(len(child.columns))]
+        embeds = self._embeds()
+        pending = []
+        for index, (child, build, query) in enumerate(self._child_queries):
+            if embeds and child in self._embedded:
+                name = f"{EMBEDDED}{index}"
+                keys = [f"c{i}" for i in range(len(child.columns))]
                 for row in rows:
-                    embedded = row.__dict__.pop(name) or []
-                    setattr(row, child.to_attr, [build([item[key] for key in keys]) for item in embedded])
+                    items = row.__dict__.pop(name) or []
+                    setattr(row, child.attr, [build([item[key] for key in keys]) for item in items])
+            else:
+                pending.append((child, query))
+        if not pending:
             return
         ids = Many(row.id for row in rows)
-        for child, query, _build in self._children:
+        for child, query in pending:
             groups = defaultdict(list)
             for linked in query.rows(ids):
                 groups[getattr(linked, child.parent)].append(linked)
             for row in rows:
-                setattr(row, child.to_attr, groups.get(row.id, []))
+                setattr(row, child.attr, groups.get(row.id, []))

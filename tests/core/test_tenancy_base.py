@@ -8,7 +8,7 @@ from tests import factories
 
 
 def test_viewsets_cannot_define_their_own_queryset():
-    with pytest.raises(TypeError, match="scope_queryset"):
+    with pytest.raises(TypeError, match="Resource"):
 
         class Bad(OrgViewSet):  # noqa: F841
             model = Address

@@ -1,4 +1,6 @@
 """Query discipline (STYLE §6): lists and retrieves run a fixed number of queries, at most 6 with the token's."""
+from django.db import connection
+
 from support.models import Ticket
 from tests import factories
 from tests.helpers import assert_constant_queries, count_queries
@@ -6,6 +8,7 @@ from tests.support.factories import add_employee, add_message, add_tag, make_tic
 
 URL = "/api/tickets"
 BUDGET = 6
+EMBEDS = connection.vendor == "postgresql"  # child rows of JSON-faithful columns come inside the row query
 
 
 def rich_ticket(org):
@@ -21,7 +24,8 @@ def rich_ticket(org):
 
 def test_list_queries_do_not_grow_with_rows(api, org):
     count = assert_constant_queries(api, URL, lambda: rich_ticket(org), budget=BUDGET)
-    assert count == 5  # token, count, page, employees, tags
+    # token, page (the live total inside), then employees and tags: embedded in the page on PostgreSQL
+    assert count == (2 if EMBEDS else 4)
 
 
 def test_list_queries_do_not_grow_with_page_size(api, org):
@@ -47,7 +51,8 @@ def test_retrieve_queries_do_not_grow_with_children(api, org):
     body = many.json()
     assert len(body["messages"]) == len(body["employees"]) == len(body["tags"]) == 50
     assert len(few_sql) == len(many_sql) <= BUDGET, "\n".join(many_sql)
-    assert len(many_sql) == 5  # token, ticket, employees, tags, messages
+    # token, ticket, employees and tags (embedded in the ticket's row on PostgreSQL), messages
+    assert len(many_sql) == (3 if EMBEDS else 5)
 
 
 def test_retrieve_with_one_message_and_with_fifty(api, org):
