@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status as http_status
 
 from orders.models import OrderTag, Tag
+from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 from support.models import TicketTag
 
@@ -26,17 +27,25 @@ def _usage(link_model, parent: str):
     return Coalesce(Subquery(links, output_field=IntegerField()), Value(0))
 
 
+TAGS = Resource(
+    model=Tag,
+    read=TagSerializer,
+    create=TagCreateSerializer,
+    update=TagUpdateSerializer,
+    filters=TAG_FILTER_FIELDS,
+    sorts=TAG_SORT_FIELDS,
+    annotations={
+        "orders_count": lambda: _usage(OrderTag, "order"),
+        "tickets_count": lambda: _usage(TicketTag, "ticket"),
+    },
+)
+
+
 # queries: list = token 1 + count 1 + page 1 (counts as subqueries) = 3; retrieve = token 1 + tag 1 = 2
 class TagViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """The organization's tags with their usage counts."""
 
-    model = Tag
-    serializer_class = TagSerializer
-    filter_fields = TAG_FILTER_FIELDS
-    sort_fields = TAG_SORT_FIELDS
-
-    def scope_queryset(self, qs):
-        return qs.annotate(orders_count=_usage(OrderTag, "order"), tickets_count=_usage(TicketTag, "ticket"))
+    resource = TAGS
 
     @extend_schema(request=TagCreateSerializer, responses={201: TagSerializer})
     def create(self, request):
