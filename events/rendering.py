@@ -1,6 +1,5 @@
 """Render an object exactly as its retrieve endpoint does, from a service (no request at hand)."""
 import json
-from types import SimpleNamespace
 
 from django.utils.module_loading import import_string
 
@@ -13,19 +12,17 @@ def to_json_value(data):
 
 
 def viewset_renderer(viewset_class, *, action: str = "retrieve"):
-    """A renderer for the registry (`viewset_class` may be a dotted path, imported on first use): loads the object through `viewset_class`'s scoped retrieve queryset (its
-    joins and prefetches) and renders it with the serializer the retrieve action uses."""
+    """A renderer for the registry (`viewset_class` may be a dotted path, imported on first use): reads the object
+    through `viewset_class`'s resource, as its retrieve endpoint does (serviceengine/api/resource.py: the one read
+    path), and renders it with the serializer of `action`."""
 
     def render(obj) -> dict:
         cls = import_string(viewset_class) if isinstance(viewset_class, str) else viewset_class
-        view = cls()
-        view.action = action
-        view.format_kwarg = None
-        view.kwargs = {view.lookup_url_kwarg or view.lookup_field: str(obj.pk)}
-        view.request = SimpleNamespace(organization=obj.organization, query_params={}, user=None, auth=None)
-        fresh = view.get_queryset().filter(pk=obj.pk).first()
+        resource = cls.resource
+        serializer = resource.list_read if action == "list" and resource.list_read else resource.read
+        fresh = resource.reader(serializer).one(obj.organization_id, obj.pk)
         if fresh is None:  # not visible to the retrieve endpoint (already soft-deleted): render the row at hand
             fresh = obj
-        return to_json_value(view.read(fresh))
+        return to_json_value(serializer(fresh).data)
 
     return render

@@ -48,6 +48,10 @@ def _field(model, path: str):
     return model._meta.get_field(leaf)
 
 
+def _org_id(organization):
+    return getattr(organization, "pk", organization)
+
+
 def embeddable(child) -> bool:
     return all(_field(child.model, column).get_internal_type() in JSON_FAITHFUL for column in child.columns)
 
@@ -131,7 +135,7 @@ class Reader:
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
         """The rows of one unfiltered page, and the total when the rows carry it (a counted model, a page with
         rows); otherwise None."""
-        rows = self._page.rows(organization.pk, shape=sort, page=(limit, offset))
+        rows = self._page.rows(_org_id(organization), shape=sort, page=(limit, offset))
         total = None
         for row in rows:
             total = row.__dict__.pop(TOTAL, None)
@@ -139,8 +143,8 @@ class Reader:
         return rows, (None if total is None else int(total))
 
     def one(self, organization, pk):
-        """The row with this primary key among `base(organization)`, or None."""
-        rows = self._one.rows(organization.pk, pk)
+        """The row with this primary key among `base(organization)` (an organization or its id), or None."""
+        rows = self._one.rows(_org_id(organization), pk)
         self._attach(rows)
         return rows[0] if rows else None
 
