@@ -20,7 +20,7 @@ from clients.services import client_create, user_by_email
 from events.services import record_event, snapshot
 from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
-from serviceengine.api.fields import MONEY_COLUMN_MAX, format_money
+from serviceengine.core.money import MONEY_COLUMN_MAX, format_money
 from serviceengine.core.errors import DomainError
 from portal import notify
 from serviceengine.core.services import dedupe, parse_uuid, resolve_ref

@@ -93,11 +93,12 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         # The agency records the signature: the evidence names the proposal's client and the API caller's
-        # connection (issue 15); the client's own signature comes from the client page.
+        # connection (issue 15); the client's own signature comes from the client page. The proposal is read once,
+        # by the service, under its lock: here only its id (a missing, foreign or deleted one is the service's 404).
         signer = services.Signer(
             ip_address=request.META.get("REMOTE_ADDR"), user_agent=request.META.get("HTTP_USER_AGENT", ""), method="api"
         )
-        proposal, order = services.proposal_sign(proposal=self.get_object(), signer=signer)
+        proposal, order = services.proposal_sign(proposal=self.path_ref(), signer=signer)
         fresh = self.read_row(proposal.pk)
         placed = self.read_row(order.pk, ProposalOrderSerializer, resource=ORDERS)
         return Response({"proposal": self.read(fresh, ProposalSerializer),

@@ -78,11 +78,12 @@ def record_event(
     object_type = object_type or (object_type_of(obj) if obj is not None else registry.EVENT_TYPES[event_type])
     if data is None:
         data = registry.renderer(object_type)(obj) if obj is not None else {}
-    organization = organization if organization is not None else obj.organization
+    # The id only: loading the organization row for it would be one more query per change.
+    organization_id = organization.pk if organization is not None else obj.organization_id
     actor = actor or current_actor()
     with transaction.atomic():
         event = Event.all_objects.create(
-            organization=organization,
+            organization_id=organization_id,
             type=event_type,
             object_type=object_type,
             object_id=object_id if object_id is not None else obj.pk,

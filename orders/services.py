@@ -261,7 +261,10 @@ def order_update(*, order: Order, changes: dict) -> Order:
     """`PUT /api/orders/{id}`: partial update of the keys present in `changes` (already validated; absent/null
     keys are not in it). `service_id: ""` unlinks the service; changing the service never touches the
     snapshot. `employees`/`tags` replace their sets. Raises DomainError(422) on `service_id`, then `employees`."""
-    order = Order.objects.for_org(order.organization_id).select_for_update().get(pk=order.pk)
+    order = (  # the organization joined, not locked: its row is needed below, one query fewer
+        Order.objects.for_org(order.organization_id).select_for_update(of=("self",)).select_related("organization")
+        .get(pk=order.pk)
+    )
     organization = order.organization
     before = snapshot(order)
     update_fields = ["updated_at"]

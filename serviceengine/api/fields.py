@@ -12,38 +12,23 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timezone as dt_timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from serviceengine.core.money import CENT, MONEY_COLUMN_MAX, format_money, quantize_money  # noqa: F401 (re-exported)
+
 from . import messages as msg
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-CENT = Decimal("0.01")
 # Money columns are DECIMAL(18, 2); inputs are bounded well inside so that totals cannot overflow.
 MONEY_INPUT_MAX = Decimal("999999999.99")
-MONEY_COLUMN_MAX = Decimal("9999999999999999.99")
 _BOOL_TRUE = {"1", "on", "t", "true", "y", "yes"}
 _BOOL_FALSE = {"0", "off", "f", "false", "n", "no"}
 _INT_STRING = re.compile(r"[+-]?\d{1,30}")
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def quantize_money(value: Decimal) -> Decimal:
-    """Round to cents, half away from zero (contract §5)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def format_money(value) -> str | None:
-    """Money as a string with exactly two decimals: `"1500.00"`, `"0.00"`, `"-5.50"`."""
-    if value is None:
-        return None
-    value = quantize_money(value)
-    if value == 0:
-        value = abs(value)
-    return f"{value:f}"
 
 
 def format_datetime(value) -> str | None:

@@ -159,6 +159,11 @@ class OrgViewSet(viewsets.GenericViewSet):
             raise NotFound(msg.NOT_FOUND)
         return obj
 
+    def path_ref(self):
+        """An unsaved stand-in for the path's row (`pk` and `organization_id` only), for a service that reads the
+        row itself under its lock, so the request reads it once; the service answers 404 when it is not there."""
+        return self.model(pk=self.path_pk(), organization_id=self.organization.pk)
+
     def before_read(self) -> None:
         """Called once the query is validated and before any row is read (lists, retrieves)."""
 

@@ -1,2 +1,0 @@
-"""Service list filters are declared on `ServiceViewSet.filter_fields`; the core backend
-(`serviceengine.api.filtering`) builds the django-filter FilterSet from them, so no FilterSet lives here."""
