@@ -16,17 +16,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# name (bench/seed.py's request files), label, request, kind (the issue's targets are per kind)
 ENDPOINTS = [
-    ("bare", "bare Django view", "GET /bench/bare"),
-    ("orders_list", "list orders", "GET /api/orders?limit=20"),
-    ("order_retrieve", "retrieve order", "GET /api/orders/{id} (1,000 ids)"),
-    ("invoices_list", "list invoices", "GET /api/invoices?limit=20"),
-    ("tickets_list", "list tickets", "GET /api/tickets?limit=20"),
-    ("order_create", "create order", "POST /api/orders"),
+    ("bare", "bare Django view", "GET /bench/bare", "bare"),
+    ("clients_list", "list clients", "GET /api/clients?limit=20", "list"),
+    ("client_retrieve", "retrieve client", "GET /api/clients/{id}", "retrieve"),
+    ("services_list", "list services", "GET /api/services?limit=20", "list"),
+    ("service_retrieve", "retrieve service", "GET /api/services/{id}", "retrieve"),
+    ("orders_list", "list orders", "GET /api/orders?limit=20", "list"),
+    ("orders_list_filtered", "list orders, filtered", "GET /api/orders?limit=20&filters[status][$eq]=1", "list"),
+    ("order_retrieve", "retrieve order", "GET /api/orders/{id} (1,000 ids)", "retrieve"),
+    ("order_tasks", "list an order's tasks", "GET /api/orders/{id}/tasks", "list"),
+    ("order_messages", "list an order's messages", "GET /api/orders/{id}/messages", "list"),
+    ("proposals_list", "list proposals", "GET /api/proposals?limit=20", "list"),
+    ("proposal_retrieve", "retrieve proposal", "GET /api/proposals/{id}", "retrieve"),
+    ("invoices_list", "list invoices", "GET /api/invoices?limit=20", "list"),
+    ("invoice_retrieve", "retrieve invoice", "GET /api/invoices/{id}", "retrieve"),
+    ("tickets_list", "list tickets", "GET /api/tickets?limit=20", "list"),
+    ("ticket_retrieve", "retrieve ticket", "GET /api/tickets/{id}", "retrieve"),
+    ("ticket_messages", "list a ticket's messages", "GET /api/tickets/{id}/messages?limit=20", "list"),
+    ("tags_list", "list tags", "GET /api/tags?limit=20", "list"),
+    ("tag_retrieve", "retrieve tag", "GET /api/tags/{id}", "retrieve"),
+    ("team_list", "list team", "GET /api/team?limit=20", "list"),
+    ("team_retrieve", "retrieve team member", "GET /api/team/{id}", "retrieve"),
+    ("events_list", "list events", "GET /api/events?limit=20", "list"),
+    ("event_retrieve", "retrieve event", "GET /api/events/{id}", "retrieve"),
+    ("order_update", "update order", "PUT /api/orders/{id} (note, status)", "update"),
+    ("task_complete", "complete / reopen task", "POST|DELETE /api/order-tasks/{id}/complete", "workflow"),
+    ("order_create", "create order", "POST /api/orders", "create"),
 ]
-# Targets of the performance issue: throughput as a share of the bare view's.
-SHARE_TARGETS = {"orders_list": 0.10, "order_retrieve": 0.20}
-TAIL_RATIO = 4  # p99 < 4 × p50
+# Targets of issue 12: throughput as a share of the bare view's, per kind (updates and workflow actions have none).
+SHARE_TARGETS = {"list": 0.12, "retrieve": 0.25, "create": 0.08}
+TAIL_RATIO = 3  # p99 <= 3 × p50
 
 
 def machine() -> list[str]:
@@ -89,7 +110,11 @@ def main() -> None:
     workdir = Path(sys.argv[1])
     config = json.loads((workdir / "config.json").read_text())
     queries = json.loads((workdir / "queries.json").read_text())
-    api = [name for name, _l, _r in ENDPOINTS if name != "bare"]
+    api = (workdir / "endpoints").read_text().split()  # in the order bench/run.sh measured them
+    endpoints = [e for e in ENDPOINTS if e[0] == "bare" or e[0] in api]
+    unknown = set(api) - {e[0] for e in ENDPOINTS}
+    if unknown:
+        raise SystemExit(f"bench/report.py: add {sorted(unknown)} to ENDPOINTS")
     runs = {name: json.loads((workdir / f"{name}.json").read_text()) for name in api}
     bare_runs = [json.loads(path.read_text()) for path in sorted(workdir.glob("bare_*.json"), key=sample_number)]
     rps = {name: r["requests"] / (r["duration_us"] / 1e6) for name, r in runs.items()}
@@ -126,7 +151,7 @@ def main() -> None:
         "| endpoint | request | req/s | p50 ms | p99 ms | p99/p50 | errors | SQL/request | vs bare |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, label, request in ENDPOINTS:
+    for name, label, request, _kind in endpoints:
         r = runs[name]
         ratio = r["p99_us"] / r["p50_us"] if r["p50_us"] else float("inf")
         lines.append(
@@ -145,17 +170,22 @@ def main() -> None:
         "## Targets",
         "",
     ]
-    for name, target in SHARE_TARGETS.items():
-        got = share[name]
-        label = {n: lab for n, lab, _r in ENDPOINTS}[name]
-        lines.append(f"- {label} ≥ {target:.0%} of the bare view: {got:.1%} — {'met' if got >= target else 'NOT met'}")
+    for kind, target in SHARE_TARGETS.items():
+        members = [(name, label) for name, label, _request, k in endpoints if k == kind]
+        missed = [f"{label} {share[name]:.1%}" for name, label in members if share[name] < target]
+        lowest = min((share[name] for name, _label in members), default=None)
+        lines.append(
+            f"- every {kind} ≥ {target:.0%} of the bare view ({len(members)} endpoints, lowest "
+            + (f"{lowest:.1%}" if lowest is not None else "n/a") + "): "
+            + ("met" if not missed else "NOT met (" + ", ".join(missed) + ")")
+        )
     api_runs = [(name, runs[name]) for name in api]
     slow_tails = [
         n for n, r in [*api_runs, *((f"bare_{i}", r) for i, r in enumerate(bare_runs))]
-        if r["p50_us"] and r["p99_us"] >= TAIL_RATIO * r["p50_us"]
+        if r["p50_us"] and r["p99_us"] > TAIL_RATIO * r["p50_us"]
     ]
     lines.append(
-        f"- p99 < {TAIL_RATIO}× p50 on every endpoint: "
+        f"- p99 ≤ {TAIL_RATIO}× p50 on every endpoint: "
         + ("met" if not slow_tails else "NOT met (" + ", ".join(slow_tails) + ")")
     )
     failing = [n for n, e in errors.items() if e]

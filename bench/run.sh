@@ -10,8 +10,8 @@ BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sx_
 BENCH_PORT="${BENCH_PORT:-8970}"
 BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 BENCH_WRK_THREADS="${BENCH_WRK_THREADS:-2}"
-BENCH_DURATION="${BENCH_DURATION:-12}"
-BENCH_WARMUP="${BENCH_WARMUP:-3}"
+BENCH_DURATION="${BENCH_DURATION:-8}"
+BENCH_WARMUP="${BENCH_WARMUP:-2}"
 BENCH_TIMEOUT="${BENCH_TIMEOUT:-10}"
 BENCH_WORKDIR="${BENCH_WORKDIR:-$(mktemp -d -t sx-bench.XXXXXX)}"
 GUNICORN_WORKERS="${GUNICORN_WORKERS:-4}"
@@ -63,7 +63,7 @@ from seed import VOLUMES
 config = {
     "workers": os.environ["GUNICORN_WORKERS"], "threads": os.environ["GUNICORN_THREADS"],
     "connections": os.environ.get("BENCH_CONNECTIONS", "16"), "wrk_threads": os.environ.get("BENCH_WRK_THREADS", "2"),
-    "duration": os.environ.get("BENCH_DURATION", "12"), "warmup": os.environ.get("BENCH_WARMUP", "3"),
+    "duration": os.environ.get("BENCH_DURATION", "8"), "warmup": os.environ.get("BENCH_WARMUP", "2"),
     "timeout": os.environ.get("BENCH_TIMEOUT", "10"),
     "volumes": ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in VOLUMES.items()),
     "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -121,7 +121,8 @@ measure() {  # measure RESULT_NAME REQUEST_FILE_NAME
 # Writes last: the reads see the seeded data only.
 sample=0
 measure "bare_$sample" bare
-for endpoint in orders_list order_retrieve invoices_list tickets_list order_create; do
+# Every endpoint bench/seed.py wrote a request file for, in its order (reads first, writes last).
+for endpoint in $(cat "$BENCH_WORKDIR/endpoints"); do
     measure "$endpoint" "$endpoint"
     sample=$((sample + 1))
     measure "bare_$sample" bare

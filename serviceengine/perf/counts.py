@@ -13,7 +13,7 @@ over tens of thousands of rows costs milliseconds per request, so the counted ta
   transaction's uncommitted deltas are invisible to the DELETE, so they are neither removed nor summed, and the
   sum is taken over the rows this very DELETE removed (RETURNING). AFTER TRUNCATE clears the table's counts.
   The triggers are `ENABLE ALWAYS`: they also fire under `session_replication_role = replica`, which the
-  set-based seeding (tests/perf/series.py) uses to skip foreign-key checks. The flip side: a data-only restore
+  set-based seeding (bench/series.py) uses to skip foreign-key checks. The flip side: a data-only restore
   that loads `serviceengine_livecount` too, or a logical replica of both tables, must disable them (pg_restore
   --disable-triggers does) or run `backfill()` after.
 - SQLite (one writer at a time): row-level triggers keep one row per (organization, table), `n = n ± 1`.

@@ -377,7 +377,7 @@ def test_truncate_clears_the_counts(org, other_org):
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 def test_set_based_seeding_in_replica_mode_is_counted(org, other_org):
-    from tests.perf.series import foreign_key_checks_skipped, insert_select
+    from bench.series import foreign_key_checks_skipped, insert_select
 
     client = factories.make_client(org)
     with foreign_key_checks_skipped():  # session_replication_role = replica skips ordinary triggers

@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 from serviceengine.perf.counts import COUNTED_TABLES
 from serviceengine.models import ApiToken, Role, User
 from serviceengine.core.roles import ensure_default_roles
-from tests.perf.series import Volumes, seed_world
+from bench.series import Volumes, seed_world
 
 pytestmark = [
     pytest.mark.postgres_only,
