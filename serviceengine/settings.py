@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "reports",
     "idempotency",  # issue 14: Idempotency-Key
     "portal",
+    "engagements",
 ]
 
 MIDDLEWARE = [

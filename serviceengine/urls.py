@@ -24,6 +24,7 @@ api_patterns = [
     path("", include("search.urls")),
     path("", include("reports.urls")),
     path("", include("portal.api_urls")),
+    path("", include("engagements.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 

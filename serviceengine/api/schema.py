@@ -90,7 +90,8 @@ IN_PROGRESS_409 = (
 )
 KEY_REUSED_422 = "The Idempotency-Key was already used for another method, path or body (key `Idempotency-Key`)."
 READ_ONLY_403 = "The token is read-only (`This token is read-only.`): it may only GET and HEAD; nothing was done."
-REFERENCE_FIELDS = {"user_id", "service_id", "order_id", "coupon_id", "folder_id", "employees", "employee_ids"}
+REFERENCE_FIELDS = {"user_id", "service_id", "order_id", "coupon_id", "folder_id", "employees", "employee_ids",
+                    "client_id", "proposal_id", "engagement_id", "project_id"}
 MONEY_OUT = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "1500.00"}
 
 

@@ -1,0 +1,127 @@
+"""List filters, sorts and shorthand parameters of engagements, projects and conversations (engagements.md
+"Lists"), and the two list rules of their own: shorthand id parameters, and the conversations' default order."""
+import uuid
+
+from django.db.models import F
+from rest_framework.exceptions import ValidationError
+
+from serviceengine.api import messages as msg
+from serviceengine.api.filtering import ContractFilterBackend, ContractSortBackend, sort_ordering
+
+ENGAGEMENT_FILTER_FIELDS = {
+    "id": "uuid",
+    "client_id": "uuid",
+    "status": "int",
+    "proposal_id": "uuid",
+    "created_at": "datetime",
+    "closed_at": "datetime",
+}
+ENGAGEMENT_SORT_FIELDS = {
+    "id": "id",
+    "name": "name",
+    "status": "status",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "closed_at": "closed_at",
+}
+
+PROJECT_FILTER_FIELDS = {
+    "id": "uuid",
+    "engagement_id": "uuid",
+    "service_id": "uuid",
+    "status": "int",
+    "phase": "int",
+    "created_at": "datetime",
+}
+PROJECT_SORT_FIELDS = {
+    "id": "id",
+    "name": "name",
+    "status": "status",
+    "phase": "phase",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+CONVERSATION_FILTER_FIELDS = {
+    "id": "uuid",
+    "project_id": "uuid",
+    "engagement_id": "uuid",
+    "status": "int",
+    "created_at": "datetime",
+    "last_message_at": "datetime",
+}
+CONVERSATION_SORT_FIELDS = {
+    "id": "id",
+    "subject": "subject",
+    "status": "status",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "last_message_at": "last_message_at",
+}
+
+
+def shorthand_value(raw: str):
+    """A shorthand id parameter's value as a UUID, or None when it is not one."""
+    try:
+        return uuid.UUID(raw.strip())
+    except ValueError:
+        return None
+
+
+class ShorthandFilterBackend(ContractFilterBackend):
+    """`filters[field][$op]` plus the view's `shorthand_fields`: `name=value` means exactly
+    `filters[name][$eq]=value` (both combine with AND); a value that is not a UUID answers 400 keyed by the
+    parameter name. An empty value is ignored, like an empty `filters[...]` value. All errors are reported at once."""
+
+    def filter_queryset(self, request, queryset, view):
+        errors = {}
+        try:
+            queryset = super().filter_queryset(request, queryset, view)
+        except ValidationError as exc:
+            errors.update(exc.detail)
+        for name, path in getattr(view, "shorthand_fields", {}).items():
+            raw = request.query_params.get(name)
+            if raw is None or raw == "":
+                continue
+            value = shorthand_value(raw)
+            if value is None:
+                errors[name] = [msg.FILTER_INVALID]
+                continue
+            queryset = queryset.filter(**{path: value})
+        if errors:
+            raise ValidationError(errors)
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for name in getattr(view, "shorthand_fields", {}):
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"Shorthand for `filters[{name}][$eq]`.",
+                    "schema": {"type": "string", "format": "uuid"},
+                }
+            )
+        return params
+
+
+class ConversationSortBackend(ContractSortBackend):
+    """Conversations: the default (and the fallback for an unknown field) is `last_message_at:desc`; a null
+    `last_message_at` sorts after every value in both directions, ties by `created_at` descending, then `id`."""
+
+    default_field = "last_message_at"
+
+    def filter_queryset(self, request, queryset, view):
+        path, ascending = self.sort_key(request, view)
+        if path == "last_message_at":
+            column = F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_last=True)
+            return queryset.order_by(column, F("created_at").desc(), "id")
+        return queryset.order_by(*sort_ordering(path, ascending))
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            param["schema"]["default"] = "last_message_at:desc"
+        return params
