@@ -54,6 +54,10 @@ class Proposal(SoftDeleteMixin, TenantModel):
     converted_order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The engagement opened by `sign` (engagements.md Decision 1); null until signed.
+    converted_engagement = models.ForeignKey(
+        "engagements.Engagement", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]

@@ -81,6 +81,7 @@ class ProposalRowSerializer(ContractSerializer):
     sent_at = UTCDateTimeField(allow_null=True)
     signed_at = UTCDateTimeField(allow_null=True)
     converted_order_id = serializers.UUIDField(read_only=True, allow_null=True)
+    converted_engagement_id = serializers.UUIDField(read_only=True, allow_null=True)  # engagements.md
 
     @reads("client_name_f", "client_name_l")
     def get_client_name(self, obj) -> str:

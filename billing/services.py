@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Service
 from clients.services import client_create, user_by_email
+from engagements.services import engagement_open_from_proposal
 from events.services import record_event, snapshot
 from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
@@ -209,9 +210,10 @@ def proposal_sign(
     *, proposal: Proposal, signer: Signer | None = None, document_sha256: str | None = None
 ) -> tuple[Proposal, Order]:
     """Sent → Signed, all or nothing: find or create the client by email, open the order described in
-    proposals.md, link it as `converted_order`, stamp the proposal, and store the signature evidence (issue 15):
-    signer name and e-mail, IP address, user agent, server time, and the HTML snapshot of the document with its
-    SHA-256. `document_sha256`, when given, is the hash of the document the signer was shown: a different
+    proposals.md, link it as `converted_order`, open the engagement and its projects (engagements.md Decision 1, linked
+    as `converted_engagement` and the order's `engagement_id`), stamp the proposal, and store the signature evidence
+    (issue 15): signer name and e-mail, IP address, user agent, server time, and the HTML snapshot of the document
+    with its SHA-256. `document_sha256`, when given, is the hash of the document the signer was shown: a different
     document raises DocumentChanged (409) and nothing is signed.
 
     The proposal row is locked and its status re-checked after the lock, so concurrent signs produce one order:
@@ -238,6 +240,8 @@ def proposal_sign(
         name_l=proposal.client_name_l,
         company=proposal.client_company,
     )
+    # engagements.md Decision 1: the engagement and one project per item, in this same transaction and lock.
+    engagement, _projects = engagement_open_from_proposal(proposal=proposal, client=user, items=items)
     first_service = items[0].service if items else None
     now = timezone.now()
     order = order_create(
@@ -262,13 +266,16 @@ def proposal_sign(
                 for item in items
             ],
         },
+        engagement_id=engagement.pk,
         created_at=now,
     )
     Proposal.all_objects.filter(pk=proposal.pk).update(
-        status=ProposalStatus.SIGNED, signed_at=now, updated_at=now, converted_order=order
+        status=ProposalStatus.SIGNED, signed_at=now, updated_at=now, converted_order=order,
+        converted_engagement=engagement,
     )
     proposal.status, proposal.signed_at, proposal.updated_at = ProposalStatus.SIGNED, now, now
     proposal.converted_order = order
+    proposal.converted_engagement = engagement
     signer = signer or Signer()
     signature = ProposalSignature.objects.for_org(proposal.organization_id).create(
         organization_id=proposal.organization_id,

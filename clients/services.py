@@ -20,6 +20,7 @@ DELETE_GUARDS = (
     ("invoices", "Cannot delete client with existing invoices"),
     ("tickets", "Cannot delete client with existing tickets"),
     ("subscriptions", "Cannot delete client with existing subscriptions"),
+    ("engagements", "Cannot delete client with existing engagements"),  # engagements.md, Closed ones included
 )
 
 

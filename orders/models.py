@@ -60,6 +60,9 @@ class Order(SoftDeleteMixin, TenantModel):
     # The invoice whose payment created this order. A plain UUID, not a foreign key: billing depends on
     # orders, never the reverse (STYLE §1).
     invoice_id = models.UUIDField(null=True, blank=True)
+    # The engagement opened by the proposal sign that created this order (engagements.md), a plain UUID for the
+    # same reason: engagements and billing depend on orders.
+    engagement_id = models.UUIDField(null=True, blank=True)
     date_started = models.DateTimeField(null=True, blank=True)
     date_completed = models.DateTimeField(null=True, blank=True)
     date_due = models.DateTimeField(null=True, blank=True)

@@ -172,6 +172,7 @@ class OrderSerializer(ContractSerializer):
     paysys = serializers.CharField(read_only=True, allow_null=True)
     currency = serializers.CharField(read_only=True)
     metadata = serializers.DictField(read_only=True)
+    engagement_id = serializers.UUIDField(read_only=True, allow_null=True)  # engagements.md: set by proposal sign
 
 
 class TaskEmployeeSerializer(ContractSerializer):

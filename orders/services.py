@@ -125,6 +125,7 @@ def order_create(
     note: str | None = None,
     metadata: dict | None = None,
     invoice_id=None,
+    engagement_id=None,
     created_at=None,
     date_started=None,
     date_completed=None,
@@ -149,6 +150,7 @@ def order_create(
         metadata=metadata or {},
         form_data={},
         invoice_id=invoice_id,
+        engagement_id=engagement_id,  # set by proposal sign only (engagements.md)
         date_started=date_started,
         date_completed=date_completed,
         date_due=date_due,

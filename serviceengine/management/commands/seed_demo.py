@@ -16,7 +16,7 @@ from serviceengine.core.services import staff_role
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.example.com"
-APP_SEEDERS = ("clients.demo", "catalog.demo", "orders.demo", "billing.demo", "support.demo")
+APP_SEEDERS = ("clients.demo", "catalog.demo", "orders.demo", "billing.demo", "support.demo", "engagements.demo")
 
 
 def demo_token_value() -> str:
