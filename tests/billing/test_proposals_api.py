@@ -67,6 +67,7 @@ def proposal_json(p: Proposal, *, items=True) -> dict:
         "sent_at": iso(p.sent_at) if p.sent_at else None,
         "signed_at": iso(p.signed_at) if p.signed_at else None,
         "converted_order_id": str(p.converted_order_id) if p.converted_order_id else None,
+        "converted_engagement_id": str(p.converted_engagement_id) if p.converted_engagement_id else None,
     }
     if items:
         out["items"] = [

@@ -93,6 +93,9 @@ def test_error_responses_are_documented_where_they_happen(openapi):
     for path in ("/api/clients", "/api/clients/{id}"):
         assert all("500" in op["responses"] for op in paths[path].values())  # Client role not configured
     assert "500" in paths["/api/proposals/{id}/sign"]["post"]["responses"]
+    assert "422" in paths["/api/projects"]["post"]["responses"]
+    assert "409" in paths["/api/projects/{id}/advance"]["post"]["responses"]
+    assert "400" in paths["/api/conversations/{id}"]["get"]["responses"]  # include_internal
     charge_503 = paths["/api/invoices/{id}/charge"]["post"]["responses"]["503"]
     assert "Payments are not configured" in charge_503["description"]
 

@@ -121,6 +121,7 @@ def test_create_with_service_returns_the_full_order(api, org, owner, client_user
         "paysys": None,
         "currency": "EUR",
         "metadata": {"source": "api"},
+        "engagement_id": None,  # engagements.md: only proposal sign sets it
     }
     assert list(data)[:9] == [
         "id", "number", "created_at", "updated_at", "last_message_at", "date_started", "date_completed", "date_due",
@@ -128,7 +129,7 @@ def test_create_with_service_returns_the_full_order(api, org, owner, client_user
     ]
     assert list(data)[9:] == [
         "tags", "status", "status_id", "price", "quantity", "invoice_id", "service", "service_id", "user_id",
-        "employees", "note", "form_data", "paysys", "currency", "metadata",
+        "employees", "note", "form_data", "paysys", "currency", "metadata", "engagement_id",
     ]
     assert data["created_at"] == data["updated_at"]
     assert order.organization_id == org.id

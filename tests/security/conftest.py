@@ -19,10 +19,11 @@ from webhooks.services import webhook_endpoint_create
 from tests import factories
 from tests.billing.factories import make_coupon, make_invoice, make_proposal
 from tests.catalog.factories import make_folder
+from tests.engagements.conftest import make_conversation, make_engagement, make_project, post_message
 from tests.orders.factories import make_message, make_order, make_task
 from tests.support import factories as support
 
-PROJECT_APPS = {"serviceengine", "clients", "catalog", "orders", "billing", "support"}
+PROJECT_APPS = {"serviceengine", "clients", "catalog", "orders", "billing", "support", "engagements"}
 # Columns a request legitimately writes while being refused: the token's throttled last-use stamp.
 VOLATILE = {ApiToken: {"last_used_at"}}
 
@@ -74,6 +75,10 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     support.add_tag(ticket, order.tag_links.first().tag)
     ticket_message = support.add_message(ticket, member)
     subscription = Subscription.all_objects.create(organization=org, user=client, invoice=invoice)
+    engagement = make_engagement(org, client, name=f"Engagement {tag}")
+    project = make_project(org, engagement, service=service, name=f"Project {tag}")
+    conversation = make_conversation(org, project, subject=f"Thread {tag}")
+    conversation_message = post_message(conversation, member, f"Message {tag}")
     token, raw = factories.make_token(org, member)
     endpoint = webhook_endpoint_create(organization=org, url=f"https://93.184.216.34/{tag}", enabled_events=["*"])
     event = record_event("client.created", client, object_type="client")  # delivered to the endpoint
@@ -82,6 +87,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
         order=order, task=task, message=message, invoice=invoice, paid_invoice=paid_invoice, proposal=proposal,
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
         ticket_message=ticket_message,
+        engagement=engagement, project=project, conversation=conversation, conversation_message=conversation_message,
         token=token, raw_token=raw, event=event, endpoint=endpoint,
         delivery=WebhookDelivery.all_objects.get(event=event, endpoint=endpoint),
     )

@@ -212,6 +212,45 @@ ENDPOINTS = [
         {"url": ("str", 2048), "enabled_events": "list", "description": ("str", 1000), "status": "str"},
         echo="description",
     ),
+    Endpoint(
+        "engagements create", "POST", "/api/engagements", lambda t: {"client_id": str(t.client.pk), "name": "E"},
+        {"client_id": "str", "name": ("str", 255), "proposal_id": "str"},
+        no_null=("client_id",), echo="name",
+        refs={"client_id": ("not-a-uuid", 422, "client_id", "The specified client does not exist."),
+              "proposal_id": ("not-a-uuid", 422, "proposal_id", "The specified proposal does not exist.")},
+    ),
+    Endpoint(
+        "engagements update", "PUT", "/api/engagements/{t.engagement.pk}", lambda t: {"name": "E"},
+        {"name": ("str", 255), "status": "int"}, echo="name",
+    ),
+    Endpoint(
+        "projects create", "POST", "/api/projects", lambda t: {"engagement_id": str(t.engagement.pk), "name": "P"},
+        {"engagement_id": "str", "name": ("str", 255), "description": "text", "service_id": "str"},
+        no_null=("engagement_id", "name"), echo="name",
+        refs={"engagement_id": ("not-a-uuid", 422, "engagement_id", "The specified engagement does not exist."),
+              "service_id": ("not-a-uuid", 422, "service_id", NOT_SERVICE[1])},
+    ),
+    Endpoint(
+        "projects update", "PUT", "/api/projects/{t.project.pk}", lambda t: {"name": "P"},
+        {"name": ("str", 255), "description": "text", "status": "int", "phase": "int"}, echo="name",
+    ),
+    Endpoint(
+        "conversations create", "POST", "/api/conversations", lambda t: {"project_id": str(t.project.pk)},
+        {"project_id": "str", "subject": ("str", 255)},
+        no_null=("project_id",), echo="subject",
+        refs={"project_id": ("not-a-uuid", 422, "project_id", "The specified project does not exist.")},
+    ),
+    Endpoint(
+        "conversations update", "PUT", "/api/conversations/{t.conversation.pk}", lambda t: {"subject": "S"},
+        {"subject": ("str", 255), "status": "int"}, echo="subject",
+    ),
+    Endpoint(
+        "conversation messages create", "POST", "/api/conversations/{t.conversation.pk}/messages",
+        lambda t: {"content": "Hello", "attachments": [{"name": "a.txt", "url": "https://files.example.com/a"}]},
+        {"content": "text", "is_internal": "bool", "attachments": "list", "attachments.0.name": "str",
+         "attachments.0.url": "str", "attachments.0.size": "int"},
+        no_null=("content", "is_internal"), echo="content",
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 
@@ -276,6 +315,7 @@ def test_every_write_route_is_described():
     """Every POST/PUT route the walk finds is in ENDPOINTS (it parses a body) or in BODYLESS (it ignores one), so a
     write route added later gets the cases below or fails here."""
     described = [(e.method, e.path) for e in ENDPOINTS] + [(method, path) for _name, path, method in BODYLESS]
+    described += [(method, path) for _name, path, method in OPTIONAL_BODY]
     writes = [(m, r.display) for r in VIEWSET_ROUTES for m in r.methods if m in ("POST", "PUT")]
     missing = [w for w in writes if not any(m == w[0] and _same_route(p, w[1]) for m, p in described)]
     assert writes and not missing, missing
@@ -439,6 +479,26 @@ BODYLESS = [
 def test_actions_without_a_body_ignore_a_bad_one(api_t, tenant, path, method, raw, content_type):
     response = api_t.generic(method, path.format(t=tenant), data=raw, content_type=content_type)
     assert response.status_code in (200, 201, 202), response.content  # 202: queued (webhook test and retry)
+
+
+# --- actions whose body is optional: nothing or an object, never anything else ---------------------------------
+
+OPTIONAL_BODY = [
+    ("projects advance", "/api/projects/{t.project.pk}/advance", "POST"),
+]
+
+
+@pytest.mark.parametrize(("path", "method"), [b[1:] for b in OPTIONAL_BODY], ids=[b[0] for b in OPTIONAL_BODY])
+def test_actions_with_an_optional_body_refuse_a_bad_one(api_t, tenant, path, method, unchanged):
+    for _case, kwargs, errors in WHOLE_BODY:
+        data = kwargs.get("raw", "{}")
+        response = api_t.generic(method, path.format(t=tenant), data=data,
+                                 content_type=kwargs.get("content_type", "application/json"))
+        assert response.status_code == 400, (_case, response.content[:200])
+        if errors:
+            assert response.json()["errors"] == errors, _case
+    unchanged()
+    assert api_t.generic(method, path.format(t=tenant), data="").status_code == 200
 
 
 # --- query strings and paths -----------------------------------------------------------------------------------

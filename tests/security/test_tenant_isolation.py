@@ -71,6 +71,20 @@ PATH_CELLS = [
     ("tags PUT", "PUT", "/api/tags/{}", {"name": "Hijacked"}, "tag"),
     ("tags DELETE", "DELETE", "/api/tags/{}", None, "tag"),
     ("team GET", "GET", "/api/team/{}", None, "member"),
+    ("engagements GET", "GET", "/api/engagements/{}", None, "engagement"),
+    ("engagements PUT", "PUT", "/api/engagements/{}", {"name": "Hijacked", "status": 2}, "engagement"),
+    ("engagements DELETE", "DELETE", "/api/engagements/{}", None, "engagement"),
+    ("projects GET", "GET", "/api/projects/{}", None, "project"),
+    ("projects PUT", "PUT", "/api/projects/{}", {"name": "Hijacked", "phase": 2}, "project"),
+    ("projects DELETE", "DELETE", "/api/projects/{}", None, "project"),
+    ("projects advance", "POST", "/api/projects/{}/advance", None, "project"),
+    ("conversations GET", "GET", "/api/conversations/{}", None, "conversation"),
+    ("conversations PUT", "PUT", "/api/conversations/{}", {"subject": "Hijacked", "status": 2}, "conversation"),
+    ("conversations DELETE", "DELETE", "/api/conversations/{}", None, "conversation"),
+    ("conversations messages GET", "GET", "/api/conversations/{}/messages", None, "conversation"),
+    ("conversations messages POST", "POST", "/api/conversations/{}/messages", {"content": "Planted"},
+     "conversation"),
+    ("conversation-messages DELETE", "DELETE", "/api/conversation-messages/{}", None, "conversation_message"),
 ]
 
 
@@ -109,6 +123,15 @@ LIST_CELLS = [
     ("tickets", {}),
     ("tickets", {"filters[user_id][$eq]": "{a.client.pk}"}),
     ("tickets", {"filters[order_id][$eq]": "{a.order.pk}"}),
+    ("engagements", {}),
+    ("engagements", {"client_id": "{a.client.pk}"}),
+    ("engagements", {"filters[id][$in][]": "{a.engagement.pk}"}),
+    ("projects", {}),
+    ("projects", {"engagement_id": "{a.engagement.pk}"}),
+    ("projects", {"filters[service_id][$eq]": "{a.service.pk}"}),
+    ("conversations", {}),
+    ("conversations", {"engagement_id": "{a.engagement.pk}"}),
+    ("conversations", {"project_id": "{a.project.pk}", "include_internal": "true"}),
 ]
 
 
@@ -196,6 +219,17 @@ BODY_CELLS = [
      "order", "order_id"),
     ("tickets update employees", "PUT", "/api/tickets/{b.ticket.pk}", lambda b, ref: {"employees": [ref]},
      "member", "employees"),
+    ("engagements create client_id", "POST", "/api/engagements", lambda b, ref: {"client_id": ref},
+     "client", "client_id"),
+    ("engagements create proposal_id", "POST", "/api/engagements",
+     lambda b, ref: {"client_id": b_ref(b, "client"), "proposal_id": ref}, "proposal", "proposal_id"),
+    ("projects create engagement_id", "POST", "/api/projects", lambda b, ref: {"engagement_id": ref, "name": "P"},
+     "engagement", "engagement_id"),
+    ("projects create service_id", "POST", "/api/projects",
+     lambda b, ref: {"engagement_id": b_ref(b, "engagement"), "name": "P", "service_id": ref},
+     "service", "service_id"),
+    ("conversations create project_id", "POST", "/api/conversations", lambda b, ref: {"project_id": ref},
+     "project", "project_id"),
 ]
 
 
