@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_list_indexes'),
+        ('orders', '0004_tag_color_case_insensitive'),
     ]
 
     operations = [
