@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from serviceengine.api.fields import parse_bool_input
 from serviceengine.api.filtering import ContractSortBackend
 from serviceengine.api.pagination import _parse_bounded
+from serviceengine.api.search import ContractSearchBackend
 from serviceengine.api.schema import error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 from serviceengine.core.services import parse_uuid
@@ -133,7 +134,8 @@ class EngagementViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     filter_fields = ENGAGEMENT_FILTER_FIELDS
     sort_fields = ENGAGEMENT_SORT_FIELDS
     shorthand_fields = {"client_id": "client_id"}
-    filter_backends = [ShorthandFilterBackend, ContractSortBackend]
+    search_fields = ("name",)
+    filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ContractSortBackend]
 
     def scope_queryset(self, qs):
         if self.action in ("list", "destroy"):
@@ -187,7 +189,8 @@ class ProjectViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     filter_fields = PROJECT_FILTER_FIELDS
     sort_fields = PROJECT_SORT_FIELDS
     shorthand_fields = {"engagement_id": "engagement_id"}
-    filter_backends = [ShorthandFilterBackend, ContractSortBackend]
+    search_fields = ("name", "description")
+    filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ContractSortBackend]
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
     def create(self, request):
@@ -241,7 +244,8 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
     filter_fields = CONVERSATION_FILTER_FIELDS
     sort_fields = CONVERSATION_SORT_FIELDS
     shorthand_fields = {"project_id": "project_id", "engagement_id": "engagement_id"}
-    filter_backends = [ShorthandFilterBackend, ConversationSortBackend]
+    search_fields = ("subject",)
+    filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ConversationSortBackend]
     include_internal = False
 
     def scope_queryset(self, qs):

@@ -168,3 +168,11 @@ def test_client_with_an_engagement_cannot_be_deleted(api, org, engagement, clien
     engagement.save()
     resp = api.delete(f"/api/clients/{client_user.id}")
     assert_detail(resp, 409, "Cannot delete client with existing engagements")
+
+
+def test_lists_accept_search(api, org, engagement, project, conversation):
+    assert [r["id"] for r in api.get(URL, {"search": "engines"}).json()["data"]] == [str(engagement.id)]
+    assert api.get(URL, {"search": "nothing-like-it"}).json()["data"] == []
+    assert [r["id"] for r in api.get("/api/projects", {"search": "seo"}).json()["data"]] == [str(project.id)]
+    assert [r["id"] for r in api.get("/api/conversations", {"search": "keyword"}).json()["data"]] == [
+        str(conversation.id)]
