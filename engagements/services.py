@@ -1,6 +1,7 @@
 """Engagement, project and conversation workflows (contract engagements.md).
 
-Every function is keyword-only, runs in one transaction, locks the row it changes and raises `DomainError`. Ids
+Every function is keyword-only, runs in one transaction, locks the row it changes, records its event
+(`events.services.record_event`, Decision 18) in that transaction, and raises `DomainError`. Ids
 sent in bodies arrive as raw strings and are resolved within the organization (another organization's id is the
 same 422 as an unknown one). The API, the admin, `seed_demo` and proposal sign all go through these functions.
 """
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Proposal
+from events.services import record_event, snapshot
 from catalog.models import Service
 from serviceengine.core.errors import DomainError
 from serviceengine.core.services import resolve_ref
@@ -90,7 +92,7 @@ def engagement_create(*, organization, client_id: str, name: str | None = None, 
         proposal_id=proposal.pk if proposal else None,
         status=EngagementStatus.ACTIVE,
     )
-    # TODO(events): engagement.created (issue 13)
+    record_event("engagement.created", engagement)
     return engagement
 
 
@@ -99,6 +101,7 @@ def engagement_update(*, engagement: Engagement, name=UNSET, status=UNSET) -> En
     """Partial update; `updated_at` = now. Entering Closed stamps `closed_at` (the same instant as `updated_at`),
     leaving Closed clears it; any status may follow any other."""
     engagement = _locked(Engagement, engagement)
+    before = snapshot(engagement)
     now = timezone.now()
     fields = {"updated_at": now}
     if name is not UNSET:
@@ -109,7 +112,7 @@ def engagement_update(*, engagement: Engagement, name=UNSET, status=UNSET) -> En
                                            now)
     Engagement.all_objects.filter(pk=engagement.pk).update(**fields)
     engagement.refresh_from_db()
-    # TODO(events): engagement.updated (issue 13)
+    record_event("engagement.updated", engagement, previous=before)
     return engagement
 
 
@@ -119,12 +122,13 @@ def engagement_close(*, engagement: Engagement) -> tuple[Engagement, bool]:
     engagement changes nothing. Returns the engagement and whether it changed. Nothing beneath it is touched."""
     engagement = _locked(Engagement, engagement)
     if engagement.status == EngagementStatus.CLOSED:
-        return engagement, False
+        return engagement, False  # a close that changes nothing records nothing (Decision 18)
+    before = snapshot(engagement)
     now = timezone.now()
     Engagement.all_objects.filter(pk=engagement.pk).update(status=EngagementStatus.CLOSED, closed_at=now,
                                                            updated_at=now)
     engagement.refresh_from_db()
-    # TODO(events): engagement.closed (issue 13)
+    record_event("engagement.closed", engagement, previous=before)
     return engagement, True
 
 
@@ -164,7 +168,9 @@ def engagement_open_from_proposal(*, proposal: Proposal, client: User, items) ->
                 created_at=now + timedelta(microseconds=len(projects)),
             )
         )
-    # TODO(events): engagement.created and one project.created per project (issue 13)
+    record_event("engagement.created", engagement)
+    for project in projects:
+        record_event("project.created", project)
     return engagement, projects
 
 
@@ -189,7 +195,7 @@ def project_create(*, organization, engagement_id: str, name: str, description: 
         description=description,
         service=service,
     )
-    # TODO(events): project.created (issue 13)
+    record_event("project.created", project)
     return project
 
 
@@ -211,6 +217,7 @@ def project_update(*, project: Project, name=UNSET, description=UNSET, status=UN
     refused on a Completed or Cancelled project (after applying a status sent alongside); nothing is written then.
     Entering Completed stamps `completed_at`, leaving it clears it."""
     project = _locked(Project, project)
+    before = snapshot(project)
     new_status = project.status if status is UNSET else status
     if phase is not UNSET:
         check_phase_change(project, new_status, phase)
@@ -228,7 +235,9 @@ def project_update(*, project: Project, name=UNSET, description=UNSET, status=UN
         fields["phase"] = phase
     Project.all_objects.filter(pk=project.pk).update(**fields)
     project.refresh_from_db()
-    # TODO(events): project.updated, plus project.phase_changed when phase != previous_phase (issue 13)
+    record_event("project.updated", project, previous=before)
+    if project.phase != before["phase_id"]:
+        record_event("project.phase_changed", project, previous=before)
     return project
 
 
@@ -236,8 +245,8 @@ def project_update(*, project: Project, name=UNSET, description=UNSET, status=UN
 def project_delete(*, project: Project) -> None:
     """Soft delete: `deleted_at` = `updated_at` = now. Its conversations and messages become unreachable."""
     project = _locked(Project, project)
+    record_event("project.deleted", project)  # before the delete: the project as it was
     Project.objects.for_org(project.organization_id).filter(pk=project.pk).soft_delete()
-    # TODO(events): project.deleted (issue 13)
 
 
 @transaction.atomic
@@ -253,9 +262,10 @@ def project_advance(*, project: Project, from_phase_id: int | None = None) -> Pr
         raise DomainError(400, detail=f"Cannot advance a {project.status_label} project.")
     if project.phase >= ProjectPhase.HANDOFF:
         raise DomainError(400, detail="Project is already at final phase (Handoff).")
+    before = snapshot(project)
     Project.all_objects.filter(pk=project.pk).update(phase=project.phase + 1, updated_at=timezone.now())
     project.refresh_from_db()
-    # TODO(events): project.phase_changed (issue 13)
+    record_event("project.phase_changed", project, previous=before)
     return project
 
 
@@ -274,7 +284,7 @@ def conversation_create(*, organization, project_id: str, subject: str | None = 
         subject=subject,
         status=ConversationStatus.OPEN,
     )
-    # TODO(events): conversation.created (issue 13)
+    record_event("conversation.created", conversation)
     return conversation
 
 
@@ -282,6 +292,7 @@ def conversation_create(*, organization, project_id: str, subject: str | None = 
 def conversation_update(*, conversation: Conversation, subject=UNSET, status=UNSET) -> Conversation:
     """Partial update (any status transition: this is how a thread is closed or reopened); `updated_at` = now."""
     conversation = _locked(Conversation, conversation)
+    before = snapshot(conversation)
     fields = {"updated_at": timezone.now()}
     if subject is not UNSET:
         fields["subject"] = subject
@@ -289,7 +300,7 @@ def conversation_update(*, conversation: Conversation, subject=UNSET, status=UNS
         fields["status"] = status
     Conversation.all_objects.filter(pk=conversation.pk).update(**fields)
     conversation.refresh_from_db()
-    # TODO(events): conversation.updated (issue 13)
+    record_event("conversation.updated", conversation, previous=before)
     return conversation
 
 
@@ -297,8 +308,8 @@ def conversation_update(*, conversation: Conversation, subject=UNSET, status=UNS
 def conversation_delete(*, conversation: Conversation) -> None:
     """Soft delete (Decision 6): the thread and its messages answer 404 afterwards."""
     conversation = _locked(Conversation, conversation)
+    record_event("conversation.deleted", conversation)  # before the delete: the conversation as it was
     Conversation.objects.for_org(conversation.organization_id).filter(pk=conversation.pk).soft_delete()
-    # TODO(events): conversation.deleted (issue 13)
 
 
 @transaction.atomic
@@ -321,7 +332,7 @@ def conversation_message_create(*, conversation: Conversation, sender: User, con
         created_at=now,
     )
     Conversation.all_objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
-    # TODO(events): conversation_message.created (issue 13)
+    record_event("conversation_message.created", message, object_type="conversation_message")
     return message
 
 
@@ -329,5 +340,5 @@ def conversation_message_create(*, conversation: Conversation, sender: User, con
 def conversation_message_delete(*, message: ConversationMessage) -> None:
     """Soft delete; the conversation's `last_message_at` is not recalculated."""
     message = _locked(ConversationMessage, message)
+    record_event("conversation_message.deleted", message, object_type="conversation_message")  # as it was
     ConversationMessage.objects.for_org(message.organization_id).filter(pk=message.pk).soft_delete()
-    # TODO(events): conversation_message.deleted (issue 13)
