@@ -320,7 +320,7 @@ def conversation_message_create(*, conversation: Conversation, sender: User, con
     conversation = _locked(Conversation, conversation)
     if sender.organization_id != conversation.organization_id:
         raise DomainError(422, field="sender_id", message="The specified user does not exist.")
-    now = timezone.now()
+    # `created_at` left to its default, so the new row's `updated_at` is the very same instant.
     message = ConversationMessage.all_objects.create(
         organization_id=conversation.organization_id,
         conversation=conversation,
@@ -329,8 +329,8 @@ def conversation_message_create(*, conversation: Conversation, sender: User, con
         content=content,
         is_internal=is_internal,
         attachments=[] if attachments is None else attachments,
-        created_at=now,
     )
+    now = message.created_at
     Conversation.all_objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
     record_event("conversation_message.created", message, object_type="conversation_message")
     return message

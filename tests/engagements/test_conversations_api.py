@@ -65,7 +65,7 @@ def test_post_message_and_read_it(api, org, owner, conversation):
         "updated_at": format_datetime(message.updated_at),
     }
     conversation.refresh_from_db()
-    assert conversation.last_message_at == conversation.updated_at == message.created_at
+    assert conversation.last_message_at == conversation.updated_at == message.created_at == message.updated_at
     listed = api.get(url)
     assert listed.status_code == 200 and listed.json() == [body] and "Link" not in listed
     thread = api.get(f"{URL}/{conversation.id}").json()
