@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_list_indexes'),
+        ('billing', '0004_stripeevent_proposalsignature'),
         ('engagements', '0001_initial'),
     ]
 
