@@ -293,7 +293,9 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description="1–100, default 100."),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MESSAGES_LIMIT_MAX,
+                                       "default": MESSAGES_LIMIT_DEFAULT}, required=False,
+                             description="1–100, default 100."),
             OpenApiParameter("before", OpenApiTypes.UUID, required=False,
                              description="A message id of this conversation: only older messages."),
             INCLUDE_INTERNAL,
