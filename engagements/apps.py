@@ -7,23 +7,22 @@ class EngagementsConfig(AppConfig):
 
     def ready(self):
         from events.registry import register
-        from events.rendering import viewset_renderer
 
         # engagements.md Decision 18; `data` is each object as its retrieve endpoint renders it.
         register(
             "engagement",
             types=["engagement.created", "engagement.updated", "engagement.closed"],
-            render=viewset_renderer("engagements.views.EngagementViewSet"),
+            render=legacy_renderer("engagements.views.EngagementViewSet"),
         )
         register(
             "project",
             types=["project.created", "project.updated", "project.deleted", "project.phase_changed"],
-            render=viewset_renderer("engagements.views.ProjectViewSet"),
+            render=legacy_renderer("engagements.views.ProjectViewSet"),
         )
         register(
             "conversation",
             types=["conversation.created", "conversation.updated", "conversation.deleted"],
-            render=viewset_renderer("engagements.views.ConversationViewSet"),
+            render=legacy_renderer("engagements.views.ConversationViewSet"),
         )
         register(
             "conversation_message",
@@ -46,3 +45,25 @@ def render_message(message) -> dict:
         .first()
     )
     return to_json_value(MessageSerializer(fresh or message).data)
+
+
+def legacy_renderer(path: str):
+    """The object as its retrieve endpoint renders it, through the viewset's own scoped queryset (these viewsets
+    are not declared with `Resource` yet: issue 12a)."""
+
+    def render(obj) -> dict:
+        from types import SimpleNamespace
+
+        from django.utils.module_loading import import_string
+
+        from events.rendering import to_json_value
+
+        view = import_string(path)()
+        view.action = "retrieve"
+        view.format_kwarg = None
+        view.kwargs = {"pk": str(obj.pk)}
+        view.request = SimpleNamespace(organization=obj.organization, query_params={}, user=None, auth=None)
+        fresh = view.get_queryset().filter(pk=obj.pk).first() or obj
+        return to_json_value(view.read(fresh))
+
+    return render
