@@ -75,7 +75,8 @@ def remove_created_orders() -> int:
     starts from the seeded data."""
     from orders.models import Order
 
-    deleted, _per_model = Order.all_objects.filter(note=CREATED_NOTE, organization__slug="bench-1").delete()
+    org = Organization.objects.get(slug="bench-1")
+    deleted, _per_model = Order.all_objects.for_org(org).filter(note=CREATED_NOTE).delete()
     return deleted
 
 

@@ -225,14 +225,14 @@ def seed_world(v: Volumes, progress=None) -> dict:
         index("seed_orders", Order)
 
         tick("order employees and tags")
-        links = "seed_orders r CROSS JOIN generate_series(0, %s - 1) AS e"
+        links = "seed_orders r JOIN seed_orgs o ON o.idx = r.idx CROSS JOIN generate_series(0, %s - 1) AS e"
         insert_select(
             OrderEmployee, links + f" JOIN seed_members m ON m.idx = r.idx AND m.k = mod(r.k + e, {v.members // n})",
-            {"order_id": "r.id", "user_id": "m.id"}, [v.order_employees],
+            {"organization_id": "o.id", "order_id": "r.id", "user_id": "m.id"}, [v.order_employees],
         )
         insert_select(
             OrderTag, links + f" JOIN seed_tags t ON t.idx = r.idx AND t.k = mod(r.k + e, {v.tags // n})",
-            {"order_id": "r.id", "tag_id": "t.id"}, [v.order_tags],
+            {"organization_id": "o.id", "order_id": "r.id", "tag_id": "t.id"}, [v.order_tags],
         )
 
         tick("tasks")
@@ -247,7 +247,7 @@ def seed_world(v: Volumes, progress=None) -> dict:
                 TaskEmployee,
                 "orders_ordertask t JOIN seed_orders r ON r.id = t.order_id "
                 f"JOIN seed_members m ON m.idx = r.idx AND m.k = mod(r.k + t.sort_order, {v.members // n})",
-                {"task_id": "t.id", "user_id": "m.id"},
+                {"organization_id": "t.organization_id", "task_id": "t.id", "user_id": "m.id"},
             )
 
         tick("messages")

@@ -191,7 +191,9 @@ class Payment(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["invoice"], name="one_payment_per_invoice")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "invoice"], name="one_payment_per_invoice_per_org")
+        ]
 
 
 class Subscription(TenantModel):

@@ -179,7 +179,7 @@ def proposal_send(*, proposal: Proposal, base_url: str | None = None) -> Proposa
         raise DomainError(400, detail=f"Cannot send proposal with status {proposal.status_label}")
     before = snapshot(proposal)
     now = timezone.now()
-    Proposal.all_objects.filter(pk=proposal.pk).update(status=ProposalStatus.SENT, sent_at=now, updated_at=now)
+    Proposal.all_objects.for_org(proposal.organization_id).filter(pk=proposal.pk).update(status=ProposalStatus.SENT, sent_at=now, updated_at=now)
     proposal.status, proposal.sent_at, proposal.updated_at = ProposalStatus.SENT, now, now
     record_event("proposal.sent", proposal, previous=before)
     notify.proposal_sent(proposal=proposal, organization=proposal.organization, base=base_url)
@@ -226,7 +226,7 @@ def proposal_sign(
     organization = proposal.organization
     # all_objects: a service soft-deleted since the proposal was made still names the order.
     items = list(
-        ProposalItem.all_objects.filter(proposal=proposal).select_related("service").order_by("created_at", "id")
+        ProposalItem.all_objects.for_org(proposal.organization_id).filter(proposal=proposal).select_related("service").order_by("created_at", "id")
     )
     proposal.item_list = items
     document = documents.proposal_document(proposal, organization)
@@ -269,7 +269,7 @@ def proposal_sign(
         engagement_id=engagement.pk,
         created_at=now,
     )
-    Proposal.all_objects.filter(pk=proposal.pk).update(
+    Proposal.all_objects.for_org(proposal.organization_id).filter(pk=proposal.pk).update(
         status=ProposalStatus.SIGNED, signed_at=now, updated_at=now, converted_order=order,
         converted_engagement=engagement,
     )
@@ -506,7 +506,7 @@ def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice
         invoice.note = changes["note"]
     invoice.subtotal, invoice.total = subtotal, total
     invoice.save()
-    InvoiceItem.all_objects.filter(invoice=invoice).delete()
+    InvoiceItem.all_objects.for_org(invoice.organization_id).filter(invoice=invoice).delete()
     _create_items(invoice, items, totals, services, timezone.now())
     record_event("invoice.updated", invoice, previous=before)
     return invoice
@@ -540,7 +540,7 @@ def peer_ip(value: str | None) -> str | None:
 def _open_orders(invoice: Invoice, now) -> None:
     """One Unpaid order per item with a service (invoices.md): quantity and unit amount of the item, the service's
     current name (the item name when the service row is gone), linked both ways (`invoice_id`, `item.order`)."""
-    items = InvoiceItem.all_objects.filter(invoice=invoice, service__isnull=False).select_related("service")
+    items = InvoiceItem.all_objects.for_org(invoice.organization_id).filter(invoice=invoice, service__isnull=False).select_related("service")
     for item in items.order_by("created_at", "id"):
         order = order_create(
             organization=invoice.organization,
@@ -556,11 +556,11 @@ def _open_orders(invoice: Invoice, now) -> None:
             invoice_id=invoice.pk,
             created_at=now,
         )
-        InvoiceItem.all_objects.filter(pk=item.pk).update(order=order, updated_at=now)
+        InvoiceItem.all_objects.for_org(item.organization_id).filter(pk=item.pk).update(order=order, updated_at=now)
 
 
 def _mark_paid(invoice: Invoice, now, **fields) -> None:
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, date_paid=now, updated_at=now, **fields)
+    Invoice.all_objects.for_org(invoice.organization_id).filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, date_paid=now, updated_at=now, **fields)
     invoice.status, invoice.date_paid, invoice.updated_at = InvoiceStatus.PAID, now, now
     for name, value in fields.items():
         setattr(invoice, name, value)
@@ -619,7 +619,7 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
             raise DomainError(400, field="payment_method_id", message="Invoice has no client assigned.")
         if invoice.status in UNPAYABLE_STATUSES:
             raise DomainError(400, field="payment_method_id", message=f"Cannot charge {invoice.status_label} invoice.")
-        if Payment.all_objects.filter(invoice=invoice).exists():  # one payment per invoice, whatever the status says
+        if Payment.all_objects.for_org(invoice.organization_id).filter(invoice=invoice).exists():  # one payment per invoice, whatever the status says
             raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
         gateway = stripe_gateway.get_gateway()
         if gateway is None:
@@ -641,7 +641,7 @@ def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str 
                 customer=invoice.user.stripe_id,
             )
         except stripe_gateway.PaymentDeclined as exc:
-            Invoice.all_objects.filter(pk=invoice.pk).update(charge_attempts=attempt)
+            Invoice.all_objects.for_org(invoice.organization_id).filter(pk=invoice.pk).update(charge_attempts=attempt)
             record_event("invoice.payment_failed", invoice)  # committed with the spent attempt (see the view)
             declined = exc
         except stripe_gateway.PaymentUnavailable:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from serviceengine.admin import (
-    SoftDeleteAdminMixin, TenantAdmin, TenantInline, TenantScopedMixin, scoped_choices, staff_organization,
+    SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices,
 )
 from serviceengine.models import User
 
@@ -13,19 +13,14 @@ from .services import service_delete
 
 
 class ServiceEmployeeInline(TenantInline, admin.TabularInline):
-    """Assigned team members. The junction has no organization column: it is scoped through its service."""
+    """Assigned team members (junction rows carry their service's organization)."""
 
     model = ServiceEmployee
     autocomplete_fields = ("user",)
     verbose_name = "assigned team member"
 
     def get_queryset(self, request):
-        # Skip TenantScopedMixin's `organization` filter (no such column here) and scope through the service.
-        qs = super(TenantScopedMixin, self).get_queryset(request).select_related("user")
-        if request.user.is_superuser:
-            return qs
-        org = staff_organization(request)
-        return qs.filter(service__organization=org) if org else qs.none()
+        return super().get_queryset(request).select_related("user")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

@@ -1,7 +1,7 @@
 """The service catalog (contract services.md): services, their folders and assigned team members."""
 from django.db import models
 
-from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import OrgOwned, SoftDeleteMixin, TenantModel, live_index
 
 
 class RecurringType(models.IntegerChoices):
@@ -78,12 +78,16 @@ class Service(SoftDeleteMixin, TenantModel):
         return self.name
 
 
-class ServiceEmployee(models.Model):
-    """A team member assigned to a service (junction: inherits the service's organization)."""
+class ServiceEmployee(OrgOwned):
+    """A team member assigned to a service (junction: the service's organization)."""
+
+    org_from = "service"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="employee_links")
     user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["service", "user"], name="service_employee_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "service", "user"], name="service_employee_unique_per_org")
+        ]

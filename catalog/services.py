@@ -26,8 +26,11 @@ def employees_resolve(*, organization, raw_ids: list) -> list:
 
 def set_service_employees(service: Service, members) -> None:
     """Replace the service's assigned team members with exactly these."""
-    ServiceEmployee.objects.filter(service=service).delete()
-    ServiceEmployee.objects.bulk_create([ServiceEmployee(service=service, user=user) for user in members])
+    org_id = service.organization_id
+    ServiceEmployee.objects.for_org(org_id).filter(service=service).delete()
+    ServiceEmployee.objects.bulk_create(
+        [ServiceEmployee(organization_id=org_id, service=service, user=user) for user in members]
+    )
 
 
 @transaction.atomic

@@ -35,7 +35,10 @@ def paid_invoices_total():
     The invoice model is looked up lazily: billing depends on clients, never the reverse (STYLE §1)."""
     invoice = apps.get_model("billing", "Invoice")
     paid = (
-        invoice.all_objects.filter(user=OuterRef("pk"), date_paid__isnull=False, deleted_at__isnull=True)
+        invoice.all_objects.filter(
+            organization_id=OuterRef("organization_id"), user=OuterRef("pk"), date_paid__isnull=False,
+            deleted_at__isnull=True,
+        )
         .order_by()
         .values("user")
         .annotate(spent=Sum("total"))
@@ -123,7 +126,7 @@ def client_update(*, client: User, changes: dict) -> User:
     and company are copied from the updated client and `company_vat` is cleared; the client's address is
     updated in place or created and linked. Raises DomainError(400) on `email` when another user of the
     organization has it."""
-    client = User.all_objects.select_for_update().get(pk=client.pk)
+    client = User.all_objects.for_org(client.organization_id).select_for_update().get(pk=client.pk)
     before = snapshot(client, object_type="client")
     if "email" in changes:
         changes = {**changes, "email": changes["email"].strip().lower()}
@@ -134,7 +137,11 @@ def client_update(*, client: User, changes: dict) -> User:
         client.status = changes["status_id"]
     if "address" in changes:
         values = _address_values(client, changes["address"])
-        address = Address.all_objects.filter(pk=client.address_id).first() if client.address_id else None
+        address = (
+            Address.all_objects.for_org(client.organization_id).filter(pk=client.address_id).first()
+            if client.address_id
+            else None
+        )
         if address is None:
             client.address = Address.all_objects.create(organization=client.organization, **values)
         else:
@@ -159,15 +166,16 @@ def client_delete(*, client: User) -> None:
     """Hard-delete a client (contract §9). Refused with 409 while the client has any order, invoice, ticket or
     subscription, soft-deleted ones included, checked in that order. The client's address goes too unless
     another user shares it. The row lock keeps a concurrent order or ticket from slipping in between."""
-    client = User.all_objects.select_for_update().get(pk=client.pk)
+    client = User.all_objects.for_org(client.organization_id).select_for_update().get(pk=client.pk)
     refusal = client_delete_refusal(client=client)
     if refusal is not None:
         raise DomainError(409, detail=refusal)
     record_event("client.deleted", client, object_type="client")  # before the delete: the client as it was
     address_id = client.address_id
     client.delete()
-    if address_id and not User.all_objects.filter(address_id=address_id).exists():
-        Address.all_objects.filter(pk=address_id).delete()
+    org_id = client.organization_id
+    if address_id and not User.all_objects.for_org(org_id).filter(address_id=address_id).exists():
+        Address.all_objects.for_org(org_id).filter(pk=address_id).delete()
 
 
 def user_by_email(*, organization, email: str) -> User | None:

@@ -130,5 +130,6 @@ def release(row: IdempotencyKey) -> None:
 
 def purge_expired(now=None) -> int:
     """Delete every organization's keys past their `expires_at`; returns how many (the periodic job)."""
-    deleted, _ = IdempotencyKey.all_objects.filter(expires_at__lte=now or timezone.now()).delete()
+    # unscoped: the purge spans every organization by design (a system job).
+    deleted, _ = IdempotencyKey.unscoped.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted

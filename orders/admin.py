@@ -6,9 +6,7 @@ from serviceengine.admin import (
     SoftDeleteAdminMixin,
     TenantAdmin,
     TenantInline,
-    TenantScopedMixin,
     scoped_choices,
-    staff_organization,
 )
 from serviceengine.models import User
 from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
@@ -16,18 +14,8 @@ from serviceengine.admin_lists import assignee_filter, client_filter, date_filte
 from .models import Order, OrderEmployee, OrderMessage, OrderTag, OrderTask, Tag
 
 
-class OrderJunctionInline(TenantScopedMixin, admin.TabularInline):
-    """Junction rows (no organization column of their own): scoped through their order."""
-
-    extra = 0
-
-    def get_queryset(self, request):
-        # Skip TenantScopedMixin's `organization` filter: junctions inherit the organization from the order.
-        qs = super(TenantScopedMixin, self).get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        org = staff_organization(request)
-        return qs.filter(order__organization=org) if org else qs.none()
+class OrderJunctionInline(TenantInline, admin.TabularInline):
+    """Junction rows carry their order's organization: scoped like every org-owned inline."""
 
 
 class OrderEmployeeInline(OrderJunctionInline):

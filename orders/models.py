@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from serviceengine.core.reads import reads
-from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import OrgOwned, SoftDeleteMixin, TenantModel, live_index
 
 
 class OrderStatus(models.IntegerChoices):
@@ -98,26 +98,32 @@ class Order(SoftDeleteMixin, TenantModel):
         return status_label(OrderStatus, self.status)
 
 
-class OrderEmployee(models.Model):
-    """Junction order ↔ team member; its id keeps assignment order."""
+class OrderEmployee(OrgOwned):
+    """Junction order ↔ team member (the order's organization); its id keeps assignment order."""
+
+    org_from = "order"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="employee_links")
     user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["order", "user"], name="order_employee_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "order", "user"], name="order_employee_unique_per_org")
+        ]
 
 
-class OrderTag(models.Model):
-    """Junction order ↔ tag; its id keeps assignment order."""
+class OrderTag(OrgOwned):
+    """Junction order ↔ tag (the order's organization); its id keeps assignment order."""
+
+    org_from = "order"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tag_links")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="order_links")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["order", "tag"], name="order_tag_unique")]
+        constraints = [models.UniqueConstraint(fields=["organization", "order", "tag"], name="order_tag_unique_per_org")]
 
 
 class OrderTask(TenantModel):
@@ -142,19 +148,27 @@ class OrderTask(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["sort_order", "created_at", "id"]
-        indexes = [models.Index(fields=["order", "sort_order", "created_at", "id"], name="task_order_sort")]
+        indexes = [
+            models.Index(fields=["organization", "order", "sort_order", "created_at", "id"], name="task_org_order_sort")
+        ]
 
     def __str__(self):
         return self.name
 
 
-class TaskEmployee(models.Model):
+class TaskEmployee(OrgOwned):
+    """Junction task ↔ team member (the task's organization); its id keeps assignment order."""
+
+    org_from = "task"
+
     task = models.ForeignKey(OrderTask, on_delete=models.CASCADE, related_name="employee_links")
     user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["task", "user"], name="task_employee_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "task", "user"], name="task_employee_unique_per_org")
+        ]
 
 
 class OrderMessage(TenantModel):
@@ -170,7 +184,9 @@ class OrderMessage(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at", "id"], name="message_order_created")]
+        indexes = [
+            models.Index(fields=["organization", "order", "created_at", "id"], name="message_org_order_created")
+        ]
 
     def __str__(self):
         return self.message[:50]

@@ -71,7 +71,7 @@ def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
     found = _tags_by_lower_name(organization, wanted)
     missing = [name for name in wanted if name.lower() not in found]
     if missing:
-        # all_objects: the insert is stamped with the organization explicitly. Sorted, so that concurrent requests
+        # The insert is stamped with the organization explicitly. Sorted, so that concurrent requests
         # inserting overlapping names take their row locks in the same order (no deadlock).
         Tag.all_objects.bulk_create(
             [Tag(organization=organization, name=name) for name in sorted(missing)], ignore_conflicts=True
@@ -98,7 +98,7 @@ def set_order_tags(order: Order, tags: list[Tag], *, new: bool = False) -> None:
     """Replace the order's tags with exactly these, in this order (duplicates collapsed). A `new` order has none
     to delete."""
     if not new:
-        OrderTag.objects.filter(order=order).delete()
+        OrderTag.objects.for_org(order.organization_id).filter(order=order).delete()
     OrderTag.objects.bulk_create([OrderTag(order=order, tag=tag) for tag in dedupe(tags)])
 
 
@@ -106,7 +106,7 @@ def set_order_employees(order: Order, employees, *, new: bool = False) -> None:
     """Replace the order's employees with exactly these, in this order (duplicates collapsed). A `new` order has
     none to delete."""
     if not new:
-        OrderEmployee.objects.filter(order=order).delete()
+        OrderEmployee.objects.for_org(order.organization_id).filter(order=order).delete()
     OrderEmployee.objects.bulk_create([OrderEmployee(order=order, user=user) for user in dedupe(employees)])
 
 
@@ -311,8 +311,11 @@ def _task_employees(organization, raw_ids) -> list[User]:
 
 
 def _set_task_employees(task: OrderTask, members) -> None:
-    TaskEmployee.objects.filter(task=task).delete()
-    TaskEmployee.objects.bulk_create([TaskEmployee(task=task, user=user) for user in dedupe(members)])
+    org_id = task.organization_id
+    TaskEmployee.objects.for_org(org_id).filter(task=task).delete()
+    TaskEmployee.objects.bulk_create(
+        [TaskEmployee(organization_id=org_id, task=task, user=user) for user in dedupe(members)]
+    )
 
 
 def _check_task_rules(*, for_client: bool, employee_ids, deadline, due_at) -> None:
@@ -438,7 +441,7 @@ def order_message_create(
         is_public=is_public,
         files=list(files or []),
     )
-    Order.all_objects.filter(pk=order.pk).update(last_message_at=created.created_at)
+    Order.all_objects.for_org(order.organization_id).filter(pk=order.pk).update(last_message_at=created.created_at)
     record_event("order_message.created", created)
     return created
 

@@ -4,15 +4,23 @@ A staff account (a Django user with `is_staff` and a `StaffProfile`) sees and ch
 rows: changelists, forms, foreign-key choices, autocomplete and raw-id popups are all narrowed through
 `TenantAdmin.get_queryset`/`formfield_for_*`, and new rows are stamped with the organization. Superusers see
 every organization and can filter by it. Every later model admin inherits `TenantAdmin` (or `TenantInline`).
+
+Tenancy fails closed (serviceengine/core/tenancy.py): a staff account's querysets are narrowed to its
+organization; only a superuser's go through the `unscoped` manager, because a superuser administers every
+organization.
 """
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.text import Truncator
 from django.utils import timezone
 
 from serviceengine.core.rates import normalize_rate
-from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel
+from serviceengine.core.tenancy import SoftDeleteMixin, is_org_owned
 from .models import Address, ApiToken, Organization, Role, StaffProfile, TeamMember, User, hash_token
 
 admin.site.site_header = "Service Engine X"
@@ -33,26 +41,52 @@ def is_tenant_staff(request) -> bool:
 
 def scoped_choices(model, request):
     """Choices for a foreign key to `model`: the staff account's organization only, live rows only."""
-    if not issubclass(model, TenantModel):
+    if not is_org_owned(model):
         return model._default_manager.all()
-    manager = model.objects if issubclass(model, SoftDeleteMixin) else model.all_objects
+    live = issubclass(model, SoftDeleteMixin)
     if request.user.is_superuser:
-        return manager.all()
+        # unscoped: a superuser administers every organization.
+        return model.unscoped.filter(deleted_at__isnull=True) if live else model.unscoped.all()
+    manager = model.objects if live else model.all_objects
     org = staff_organization(request)
-    return manager.filter(organization=org) if org else manager.none()
+    return manager.for_org(org) if org else manager.none()
+
+
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input whose label for the current value is looked up among the field's (scoped) choices: a
+    refused form naming another organization's id shows no label for it (Django's widget reads the default
+    manager, which fails closed)."""
+
+    def __init__(self, rel, admin_site, queryset, **kwargs):
+        super().__init__(rel, admin_site, **kwargs)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value):
+        try:
+            obj = self.queryset.get(**{self.rel.get_related_field().name: value})
+        except (ValueError, ValidationError, self.queryset.model.DoesNotExist):
+            return "", ""
+        try:
+            url = reverse(f"{self.admin_site.name}:{obj._meta.app_label}_{obj._meta.model_name}_change", args=(obj.pk,))
+        except NoReverseMatch:
+            url = ""
+        return Truncator(obj).words(14), url
 
 
 class TenantScopedMixin:
     """Shared by model admins and inlines: scoping of querysets, choices and permissions."""
 
     def get_queryset(self, request):
+        if not is_org_owned(self.model):
+            return super().get_queryset(request)
+        if request.user.is_superuser:
+            # unscoped: a superuser administers every organization (soft-deleted rows included, as in all_objects).
+            qs = self.model.unscoped.all()
+            ordering = self.get_ordering(request)
+            return qs.order_by(*ordering) if ordering else qs
         qs = super().get_queryset(request)  # the default manager (all_objects): soft-deleted rows included
-        if request.user.is_superuser or not issubclass(self.model, TenantModel):
-            # Junction rows (order employees, ticket tags…) carry no organization: they are only reached as
-            # inlines of their tenant-scoped parent, whose formset narrows them to that parent.
-            return qs
         org = staff_organization(request)
-        return qs.filter(organization=org) if org else qs.none()
+        return qs.for_org(org) if org else qs.none()
 
     def _allowed(self, request) -> bool:
         return request.user.is_active and (request.user.is_superuser or is_tenant_staff(request))
@@ -75,7 +109,10 @@ class TenantScopedMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs and db_field.name != "organization":
             kwargs["queryset"] = scoped_choices(db_field.related_model, request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and type(field.widget) is ForeignKeyRawIdWidget:
+            field.widget = ScopedRawIdWidget(db_field.remote_field, self.admin_site, field.queryset)
+        return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
@@ -147,7 +184,7 @@ class TenantAdmin(TenantScopedMixin, admin.ModelAdmin):
         parent = form.instance
         for inline_form in formset.forms:
             instance = inline_form.instance
-            if isinstance(instance, TenantModel) and not instance.organization_id:
+            if is_org_owned(type(instance)) and not instance.organization_id:
                 instance.organization = parent.organization
         super().save_formset(request, form, formset, change)
 

@@ -252,7 +252,9 @@ class ApiToken(TenantModel):
         max_length=20, blank=True, default="", validators=[validate_rate],
         help_text="N/second, N/minute or N/hour; empty = the server's API_RATE_LIMIT.",
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique per organization (the constraint leads with it, so the table can be distributed by organization);
+    # `issue` keeps hashes unique across organizations, and `token_hash_lookup` serves the token lookup.
+    token_hash = models.CharField(max_length=64, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -262,6 +264,10 @@ class ApiToken(TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
         verbose_name = "API token"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "token_hash"], name="api_token_hash_unique_per_org")
+        ]
+        indexes = [models.Index(fields=["token_hash"], name="token_hash_lookup")]
 
     def __str__(self):
         return f"{self.name} ({self.token_hash[:8]}…)"
@@ -276,6 +282,9 @@ class ApiToken(TenantModel):
     ) -> tuple["ApiToken", str]:
         """Create a token and return it with its raw value, which is never stored and cannot be recovered."""
         raw = raw or cls.generate_raw()
+        # unscoped: a token hash must be unique across organizations (the lookup learns the organization from it).
+        if raw and cls.unscoped.filter(token_hash=hash_token(raw)).exists():
+            raise DomainError(400, detail="This token value is already in use")
         token = cls.all_objects.create(
             organization=organization, user=user, name=name, expires_at=expires_at, token_hash=hash_token(raw),
             scope=scope, rate_limit=normalize_rate(rate_limit) if rate_limit else "",
@@ -297,7 +306,7 @@ class ApiToken(TenantModel):
         """Record use, writing at most once per `TOKEN_TOUCH_INTERVAL` (contract §3, defect 46)."""
         now = now or timezone.now()
         if self.last_used_at is None or now - self.last_used_at >= TOKEN_TOUCH_INTERVAL:
-            ApiToken.all_objects.filter(pk=self.pk).update(last_used_at=now)
+            ApiToken.all_objects.filter(organization_id=self.organization_id, pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
 
     def revoke(self):

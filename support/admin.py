@@ -6,7 +6,7 @@ a status change made here applies the same `date_closed` rule as the API.
 from django.contrib import admin
 from django.utils import timezone
 
-from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices, staff_organization
+from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices
 from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
 from serviceengine.models import User
 
@@ -15,14 +15,7 @@ from .services import ticket_message_create
 
 
 class TicketJunctionInline(TenantInline):
-    """Junction rows carry no organization of their own: they are scoped through their ticket."""
-
-    def get_queryset(self, request):
-        qs = self.model._default_manager.all()
-        if request.user.is_superuser:
-            return qs
-        org = staff_organization(request)
-        return qs.filter(ticket__organization=org) if org else qs.none()
+    """Junction rows carry their ticket's organization: scoped like every org-owned inline."""
 
 
 class TicketEmployeeInline(TicketJunctionInline, admin.TabularInline):
@@ -65,7 +58,7 @@ class TicketAdmin(SoftDeleteAdminMixin, TenantAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:
-            previous = Ticket.all_objects.get(pk=obj.pk)
+            previous = Ticket.all_objects.for_org(obj.organization_id).get(pk=obj.pk)
             obj.date_closed = previous.date_closed_after(obj.status, at=timezone.now())
         super().save_model(request, obj, form, change)
 

@@ -3,7 +3,7 @@ from django.db import models
 
 from orders.models import status_label
 from serviceengine.core.reads import reads
-from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
+from serviceengine.core.tenancy import OrgOwned, SoftDeleteMixin, TenantModel, live_index
 
 
 class TicketStatus(models.IntegerChoices):
@@ -63,26 +63,34 @@ class Ticket(SoftDeleteMixin, TenantModel):
         return self.date_closed
 
 
-class TicketEmployee(models.Model):
-    """Junction ticket ↔ team member; its id keeps assignment order."""
+class TicketEmployee(OrgOwned):
+    """Junction ticket ↔ team member (the ticket's organization); its id keeps assignment order."""
+
+    org_from = "ticket"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="employee_links")
     user = models.ForeignKey("serviceengine.User", on_delete=models.CASCADE, related_name="+")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_employee_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "ticket", "user"], name="ticket_employee_unique_per_org")
+        ]
 
 
-class TicketTag(models.Model):
-    """Junction ticket ↔ tag; its id keeps assignment order."""
+class TicketTag(OrgOwned):
+    """Junction ticket ↔ tag (the ticket's organization); its id keeps assignment order."""
+
+    org_from = "ticket"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tag_links")
     tag = models.ForeignKey("orders.Tag", on_delete=models.CASCADE, related_name="ticket_links")
 
-    class Meta:
+    class Meta(OrgOwned.Meta):
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="ticket_tag_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "ticket", "tag"], name="ticket_tag_unique_per_org")
+        ]
 
 
 class TicketMessage(TenantModel):
@@ -98,7 +106,9 @@ class TicketMessage(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_message_created")]
+        indexes = [
+            models.Index(fields=["organization", "ticket", "created_at", "id"], name="ticket_message_org_created")
+        ]
 
     def __str__(self):
         return self.message[:50]

@@ -46,14 +46,18 @@ def _resolve_employees(organization, raw_ids: list) -> list[User]:
 
 def set_ticket_employees(ticket: Ticket, employees: list[User]) -> None:
     """Replace the ticket's employees with exactly these, in this order (junction ids keep the order)."""
-    TicketEmployee.objects.filter(ticket=ticket).delete()
-    TicketEmployee.objects.bulk_create([TicketEmployee(ticket=ticket, user=user) for user in employees])
+    org_id = ticket.organization_id
+    TicketEmployee.objects.for_org(org_id).filter(ticket=ticket).delete()
+    TicketEmployee.objects.bulk_create(
+        [TicketEmployee(organization_id=org_id, ticket=ticket, user=user) for user in employees]
+    )
 
 
 def set_ticket_tags(ticket: Ticket, tags: list[Tag]) -> None:
     """Replace the ticket's tags with exactly these, in this order."""
-    TicketTag.objects.filter(ticket=ticket).delete()
-    TicketTag.objects.bulk_create([TicketTag(ticket=ticket, tag=tag) for tag in tags])
+    org_id = ticket.organization_id
+    TicketTag.objects.for_org(org_id).filter(ticket=ticket).delete()
+    TicketTag.objects.bulk_create([TicketTag(organization_id=org_id, ticket=ticket, tag=tag) for tag in tags])
 
 
 @transaction.atomic
@@ -109,7 +113,7 @@ def ticket_update(
     `order_id=""` unlinks the order; employees and tags given replace the sets. Checks, in order: `order_id`
     (422), `employees` (422). Entering Closed stamps `date_closed` with the same instant as `updated_at`,
     leaving Closed clears it. A ticket deleted meanwhile raises DomainError(404)."""
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+    ticket = Ticket.objects.for_org(ticket.organization_id).select_for_update().filter(pk=ticket.pk).first()
     if ticket is None:  # soft-deleted by a concurrent request since the caller looked it up
         raise DomainError(404, detail="Not Found")
     organization = ticket.organization
@@ -130,7 +134,7 @@ def ticket_update(
         fields["metadata"] = metadata
     # A queryset update, so that `updated_at` and `date_closed` are one and the same instant (auto_now
     # would take a second clock reading on save()).
-    Ticket.all_objects.filter(pk=ticket.pk).update(updated_at=now, **fields)
+    Ticket.all_objects.for_org(ticket.organization_id).filter(pk=ticket.pk).update(updated_at=now, **fields)
     if employees is not None:
         set_ticket_employees(ticket, employees)
     if tag_names is not UNSET:
@@ -146,7 +150,7 @@ def ticket_update(
 def ticket_delete(*, ticket: Ticket) -> None:
     """Soft delete: `deleted_at` and `updated_at` = now (one instant). Messages, employees and tags stay."""
     record_event("ticket.deleted", ticket)  # before the delete: the ticket as it was
-    Ticket.objects.filter(pk=ticket.pk).soft_delete()
+    Ticket.objects.for_org(ticket.organization_id).filter(pk=ticket.pk).soft_delete()
 
 
 @transaction.atomic
@@ -156,7 +160,7 @@ def ticket_message_create(
     """Add a message to a ticket and set the ticket's `last_message_at` to exactly the message's `created_at`
     (without touching `updated_at`). The ticket row is locked first, so concurrent messages stamp in order.
     Raises DomainError(422) when the author belongs to another organization."""
-    locked = Ticket.all_objects.select_for_update().get(pk=ticket.pk)
+    locked = Ticket.all_objects.for_org(ticket.organization_id).select_for_update().get(pk=ticket.pk)
     if user is not None and user.organization_id != locked.organization_id:
         raise DomainError(422, field="user_id", message=USER_MISSING)
     created = TicketMessage.all_objects.create(
@@ -168,7 +172,7 @@ def ticket_message_create(
         files=[] if files is None else files,
         created_at=timezone.now(),
     )
-    Ticket.all_objects.filter(pk=locked.pk).update(last_message_at=created.created_at)
+    Ticket.all_objects.for_org(locked.organization_id).filter(pk=locked.pk).update(last_message_at=created.created_at)
     ticket.last_message_at = created.created_at
     return created
 
@@ -186,4 +190,4 @@ def ticket_message_delete(*, message: TicketMessage) -> None:
         .values_list("created_at", flat=True)
         .first()
     )
-    Ticket.all_objects.filter(pk=ticket.pk).update(last_message_at=newest)
+    Ticket.all_objects.for_org(ticket.organization_id).filter(pk=ticket.pk).update(last_message_at=newest)

@@ -67,8 +67,8 @@ def tag_delete(*, tag: Tag) -> None:
     if tag is None:  # deleted by a concurrent request
         raise DomainError(404, detail="Not Found")
     now = timezone.now()
-    order_ids = OrderTag.objects.filter(tag=tag).values("order_id")
-    ticket_ids = TicketTag.objects.filter(tag=tag).values("ticket_id")
+    order_ids = OrderTag.objects.for_org(organization_id).filter(tag=tag).values("order_id")
+    ticket_ids = TicketTag.objects.for_org(organization_id).filter(tag=tag).values("ticket_id")
     Order.with_deleted.for_org(organization_id).filter(pk__in=order_ids).update(updated_at=now)
     Ticket.with_deleted.for_org(organization_id).filter(pk__in=ticket_ids).update(updated_at=now)
     tag.delete()

@@ -18,7 +18,9 @@ from .serializers import TagCreateSerializer, TagSerializer, TagUpdateSerializer
 def _usage(link_model, parent: str):
     """COUNT of the live parents (orders / tickets) linked to the outer tag, as a correlated subquery."""
     links = (
-        link_model.objects.filter(tag=OuterRef("pk"), **{f"{parent}__deleted_at__isnull": True})
+        link_model.objects.filter(
+            organization_id=OuterRef("organization_id"), tag=OuterRef("pk"), **{f"{parent}__deleted_at__isnull": True}
+        )
         .order_by()
         .values("tag")
         .annotate(n=Count("pk"))

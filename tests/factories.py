@@ -35,13 +35,13 @@ def make_team_member(org, **over) -> User:
     i = n()
     fields = {"email": f"staff{i}@agency.example.com", "name_f": f"Staff{i}", "name_l": "Member", "role": admin_role()}
     fields.update(over)
-    return User.all_objects.create(organization=org, **fields)
+    return User.unscoped.create(organization=org, **fields)
 
 
 def make_address(org, **over) -> Address:
     fields = {"line_1": "12 Analytical Row", "city": "London", "country": "GB", "postcode": "N1 9GU"}
     fields.update(over)
-    return Address.all_objects.create(organization=org, **fields)
+    return Address.unscoped.create(organization=org, **fields)
 
 
 def make_client(org, **over) -> User:
@@ -57,14 +57,14 @@ def make_client(org, **over) -> User:
         "balance": Decimal("0.00"),
     }
     fields.update(over)
-    return User.all_objects.create(organization=org, **fields)
+    return User.unscoped.create(organization=org, **fields)
 
 
 def make_token(org, user=None, **over) -> tuple[ApiToken, str]:
     user = user or make_team_member(org)
     token, raw = ApiToken.issue(organization=org, user=user, **over)
     # Stamp last_used_at so the throttled write stays out of query counts (STYLE §6).
-    ApiToken.all_objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=timezone.now())
     token.refresh_from_db()
     return token, raw
 
@@ -74,7 +74,7 @@ def make_service(org, **over):
 
     fields = {"name": f"Service {n()}", "price": Decimal("100.00"), "currency": "USD", "recurring": 0}
     fields.update(over)
-    return Service.all_objects.create(organization=org, **fields)
+    return Service.unscoped.create(organization=org, **fields)
 
 
 def make_order(org, client=None, **over):
@@ -83,4 +83,4 @@ def make_order(org, client=None, **over):
     client = client or make_client(org)
     fields = {"number": f"N{n():07d}", "user": client, "service_name": "Custom work", "price": Decimal("0.00")}
     fields.update(over)
-    return Order.all_objects.create(organization=org, **fields)
+    return Order.unscoped.create(organization=org, **fields)

@@ -37,7 +37,8 @@ _TOKEN_PARTS = (
 )
 _TOKEN_COLUMNS = [prefix + name for _model, prefix, names in _TOKEN_PARTS for name in names]
 _TOKEN_QUERY = CompiledQuery(
-    ApiToken, lambda token_hash: ApiToken.all_objects.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_COLUMNS)
+    # unscoped: the token lookup is how the request learns its organization.
+    ApiToken, lambda token_hash: ApiToken.unscoped.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_COLUMNS)
 )
 
 

@@ -64,7 +64,7 @@ def row_class(model) -> type:
         if klass.__module__.startswith(FRAMEWORK_MODULES):
             continue
         for name, value in vars(klass).items():
-            if name.startswith("__") or name in ("Meta", "objects", "all_objects", "with_deleted"):
+            if name.startswith("__") or name in ("Meta", "objects", "all_objects", "with_deleted", "unscoped"):
                 continue
             if isinstance(value, (property, functools.cached_property)) or callable(value) and hasattr(value, "__code__"):
                 attrs[name] = value

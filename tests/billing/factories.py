@@ -23,7 +23,7 @@ def make_proposal(org, *, status: str = "draft", services_=None, items=None, **o
         proposal = services.proposal_send(proposal=proposal)
     if status == "signed":
         proposal, _order = services.proposal_sign(proposal=proposal)
-    return Proposal.all_objects.get(pk=proposal.pk)
+    return Proposal.unscoped.get(pk=proposal.pk)
 
 
 def item(**over) -> dict:
@@ -38,10 +38,10 @@ def make_invoice(org, *, user=None, items=None, **over) -> Invoice:
     invoice = services.invoice_create(
         organization=org, user_id=str(user.pk), items=items if items is not None else [item()], **over
     )
-    return Invoice.all_objects.get(pk=invoice.pk)
+    return Invoice.unscoped.get(pk=invoice.pk)
 
 
 def make_coupon(org, **over) -> Coupon:
     fields = {"code": f"SAVE{factories.n()}", "discount": Decimal("10.00")}
     fields.update(over)
-    return Coupon.all_objects.create(organization=org, **fields)
+    return Coupon.unscoped.create(organization=org, **fields)

@@ -91,14 +91,14 @@ def test_mark_paid_action_uses_the_service_and_reports_refusals(my_staff, org):
     assert response.status_code == 200
     unpaid.refresh_from_db()
     assert (unpaid.status, unpaid.paysys) == (InvoiceStatus.PAID, "Manual")
-    assert Order.all_objects.filter(invoice_id=unpaid.pk).count() == 1
+    assert Order.unscoped.filter(invoice_id=unpaid.pk).count() == 1
     assert f"{cancelled.number}: Cannot mark Cancelled invoice as paid." in messages_of(response)
 
 
 def test_filters_search_and_restore(my_staff, org):
     live = make_invoice(org, user=factories.make_client(org, email="findme@example.com"), status=InvoiceStatus.DRAFT)
     dead = make_invoice(org)
-    Invoice.all_objects.filter(pk=dead.pk).update(deleted_at=timezone.now())
+    Invoice.unscoped.filter(pk=dead.pk).update(deleted_at=timezone.now())
     url = reverse("admin:billing_invoice_changelist")
     assert live.number.encode() in my_staff.get(url, {"q": "findme@"}).content
     assert dead.number.encode() not in my_staff.get(url, {"q": "findme@"}).content
@@ -108,14 +108,14 @@ def test_filters_search_and_restore(my_staff, org):
     deleted = my_staff.get(url, {"deleted": "yes"}).content
     assert dead.number.encode() in deleted and live.number.encode() not in deleted
     my_staff.post(url, {"action": "restore_selected", "_selected_action": [str(dead.pk)]})
-    assert Invoice.all_objects.get(pk=dead.pk).deleted_at is None
+    assert Invoice.unscoped.get(pk=dead.pk).deleted_at is None
 
     proposal = make_proposal(org, client_email="search.me@example.com", status="sent")
     proposals = reverse("admin:billing_proposal_changelist")
     assert b"search.me@example.com" in my_staff.get(proposals, {"q": "search.me"}).content
     assert b"search.me@example.com" in my_staff.get(proposals, {"status__exact": "1"}).content
     assert b"search.me@example.com" not in my_staff.get(proposals, {"status__exact": "0"}).content
-    assert Proposal.all_objects.get(pk=proposal.pk).status == ProposalStatus.SENT
+    assert Proposal.unscoped.get(pk=proposal.pk).status == ProposalStatus.SENT
 
 
 def test_bulk_hard_delete_is_not_offered(my_staff, org):

@@ -64,9 +64,9 @@ def test_parallel_charges_make_one_payment_and_one_set_of_orders(setup, slow_sim
     for response in responses:
         if response.status_code == 400:
             assert response.json()["errors"] == {"payment_method_id": ["Invoice is already paid."]}
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 2
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 2
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 1
 
 
 def test_parallel_mark_paid_records_one_payment(setup):
@@ -75,9 +75,9 @@ def test_parallel_mark_paid_records_one_payment(setup):
     invoice = make_invoice(org, items=[item(service_id=str(service.pk))], recurring={"r_period_l": 1, "r_period_t": "M"})
     responses = run_in_threads(lambda i: client_for(raw).post(f"/api/invoices/{invoice.pk}/mark_paid"), THREADS)
     assert [r.status_code for r in responses] == [200] * THREADS
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
-    assert Subscription.all_objects.filter(invoice=invoice).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1
+    assert Subscription.unscoped.filter(invoice=invoice).count() == 1
 
 
 def test_parallel_signs_make_one_order(setup):
@@ -86,9 +86,9 @@ def test_parallel_signs_make_one_order(setup):
     responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposal.pk}/sign"), THREADS)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * (THREADS - 1), [r.content for r in responses]
-    assert Order.all_objects.filter(organization=org).count() == 1
-    assert User.all_objects.filter(organization=org, email="race@example.com").count() == 1
-    assert Proposal.all_objects.get(pk=proposal.pk).converted_order_id is not None
+    assert Order.unscoped.filter(organization=org).count() == 1
+    assert User.unscoped.filter(organization=org, email="race@example.com").count() == 1
+    assert Proposal.unscoped.get(pk=proposal.pk).converted_order_id is not None
 
 
 def test_parallel_signs_of_different_proposals_share_one_new_client(setup):
@@ -96,7 +96,7 @@ def test_parallel_signs_of_different_proposals_share_one_new_client(setup):
     proposals = [make_proposal(org, status="sent", client_email="same@example.com") for _ in range(THREADS)]
     responses = run_in_threads(lambda i: client_for(raw).post(f"/api/proposals/{proposals[i].pk}/sign"), THREADS)
     assert [r.status_code for r in responses] == [200] * THREADS, [r.content for r in responses]
-    assert User.all_objects.filter(organization=org, email="same@example.com").count() == 1
+    assert User.unscoped.filter(organization=org, email="same@example.com").count() == 1
     assert len({r.json()["order"]["user_id"] for r in responses}) == 1
 
 
@@ -120,5 +120,5 @@ def test_parallel_creates_by_the_same_new_email_share_one_client(setup):
         THREADS,
     )
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
-    assert User.all_objects.filter(organization=org, email="new@example.com").count() == 1
+    assert User.unscoped.filter(organization=org, email="new@example.com").count() == 1
     assert len({r.json()["number"] for r in responses}) == THREADS

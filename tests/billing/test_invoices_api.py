@@ -72,8 +72,8 @@ def client_json(user: User) -> dict:
 
 def invoice_json(invoice: Invoice) -> dict:
     """The contract's invoice object, built from the database row."""
-    invoice = Invoice.all_objects.select_related("user__address", "user__role").get(pk=invoice.pk)
-    items = InvoiceItem.all_objects.filter(invoice=invoice).order_by("created_at", "id")
+    invoice = Invoice.unscoped.select_related("user__address", "user__role").get(pk=invoice.pk)
+    items = InvoiceItem.unscoped.filter(invoice=invoice).order_by("created_at", "id")
     return {
         "id": str(invoice.pk),
         "number": invoice.number,
@@ -143,7 +143,7 @@ def test_create_with_user_id_returns_the_full_invoice(api, org, ada):
     )
     assert response.status_code == 201, response.content
     data = response.json()
-    invoice = Invoice.all_objects.get(pk=data["id"])
+    invoice = Invoice.unscoped.get(pk=data["id"])
     assert data == invoice_json(invoice)
     assert list(data) == list(invoice_json(invoice))
     assert invoice.organization_id == org.pk
@@ -224,11 +224,11 @@ def test_create_user_id_may_be_any_role(api, org, owner):
 
 
 def test_create_by_email_uses_the_existing_user_case_insensitively(api, org, ada):
-    count = User.all_objects.count()
+    count = User.unscoped.count()
     response = api.post(URL, {"email": "ADA@Engines.Example.com", "items": [item(amount=1)]}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["client"]["id"] == str(ada.pk)
-    assert User.all_objects.count() == count
+    assert User.unscoped.count() == count
 
 
 def test_create_by_email_creates_a_client_with_whitelisted_user_data(api, org):
@@ -247,7 +247,7 @@ def test_create_by_email_creates_a_client_with_whitelisted_user_data(api, org):
         format="json",
     )
     assert response.status_code == 201, response.content
-    client = User.all_objects.get(email="new.client@example.com")
+    client = User.unscoped.get(email="new.client@example.com")
     assert client.organization_id == org.pk
     assert client.role == Role.objects.client_role()
     assert (client.name_f, client.name_l, client.company, client.phone, client.tax_id) == ("New", "Client", "NC Ltd", "+44 1", "T-1")
@@ -255,13 +255,13 @@ def test_create_by_email_creates_a_client_with_whitelisted_user_data(api, org):
     assert client.balance == 0 and client.status == 1 and 100000 <= client.aff_id <= 999999
     assert client.aff_link.startswith("https://example.com/r/")
     assert response.json()["client"] == client_json(client)
-    assert not User.all_objects.filter(email="other@example.com").exists()
+    assert not User.unscoped.filter(email="other@example.com").exists()
 
 
 def test_create_by_email_without_user_data(api, org):
     response = api.post(URL, {"email": "bare@example.com", "items": [item(amount=1)]}, format="json")
     assert response.status_code == 201
-    client = User.all_objects.get(email="bare@example.com")
+    client = User.unscoped.get(email="bare@example.com")
     assert (client.name_f, client.name_l) == ("", "")
     assert response.json()["client"]["name"] == ""
 
@@ -269,14 +269,14 @@ def test_create_by_email_without_user_data(api, org):
 def test_create_user_id_wins_over_email(api, org, ada):
     data = api.post(URL, {"user_id": str(ada.pk), "email": "x@example.com", "items": [item(amount=1)]}, format="json").json()
     assert data["client"]["id"] == str(ada.pk)
-    assert not User.all_objects.filter(email="x@example.com").exists()
+    assert not User.unscoped.filter(email="x@example.com").exists()
 
 
 def test_create_by_email_without_client_role_is_500(api, org):
     Role.objects.filter(dashboard_access=0).update(dashboard_access=1)
     response = api.post(URL, {"email": "new@example.com", "items": [item(amount=1)]}, format="json")
     assert_detail(response, 500, "Client role not configured")
-    assert not Invoice.all_objects.exists()
+    assert not Invoice.unscoped.exists()
 
 
 def test_create_created_client_is_rolled_back_when_a_later_check_fails(api, org):
@@ -284,7 +284,7 @@ def test_create_created_client_is_rolled_back_when_a_later_check_fails(api, org)
         URL, {"email": "ghost@example.com", "items": [item(amount=1)], "coupon_id": str(uuid.uuid4())}, format="json"
     )
     assert_envelope(response, 422, {"coupon_id": ["The specified coupon does not exist."]})
-    assert not User.all_objects.filter(email="ghost@example.com").exists()
+    assert not User.unscoped.filter(email="ghost@example.com").exists()
 
 
 def test_create_schema_errors(api):
@@ -419,7 +419,7 @@ def test_create_unknown_item_service_is_422_on_the_first_offender(api, org, othe
         422,
         {"items.2.service_id": ["The specified service does not exist."]},
     )
-    assert not Invoice.all_objects.exists()
+    assert not Invoice.unscoped.exists()
 
 
 def test_create_empty_item_service_id_means_no_service(api, org):
@@ -451,24 +451,24 @@ def test_create_totals_that_overflow_the_column_are_a_400(api, org):
         400,
         {"items": ["The invoice total is too large."]},
     )
-    assert not Invoice.all_objects.exists()
+    assert not Invoice.unscoped.exists()
 
 
 def test_invoice_numbers_are_per_organization_and_count_soft_deleted(api, org, other_org):
     user = factories.make_client(org)
     first = make_invoice(org, user=user)
     second = make_invoice(org, user=user)
-    Invoice.all_objects.filter(pk=second.pk).update(deleted_at=timezone.now())
+    Invoice.unscoped.filter(pk=second.pk).update(deleted_at=timezone.now())
     make_invoice(other_org)
     data = api.post(URL, {"user_id": str(user.pk), "items": [item(amount=1)]}, format="json").json()
     assert (first.number, second.number, data["number"]) == ("INV-00001", "INV-00002", "INV-00003")
-    assert Invoice.all_objects.get(organization=other_org).number == "INV-00001"
+    assert Invoice.unscoped.get(organization=other_org).number == "INV-00001"
 
 
 def test_invoice_number_follows_the_highest_sequence(org):
     user = factories.make_client(org)
     make_invoice(org, user=user)
-    Invoice.all_objects.filter(organization=org).update(number_seq=123456, number="INV-123456")
+    Invoice.unscoped.filter(organization=org).update(number_seq=123456, number="INV-123456")
     assert make_invoice(org, user=user).number == "INV-123457"
 
 
@@ -484,13 +484,13 @@ def test_retrieve(api, org, ada):
 
 def test_retrieve_with_deleted_client_has_null_client(api, org):
     invoice = make_invoice(org)
-    Invoice.all_objects.filter(pk=invoice.pk).update(user=None)
+    Invoice.unscoped.filter(pk=invoice.pk).update(user=None)
     assert api.get(url(invoice)).json()["client"] is None
 
 
 def test_retrieve_unknown_status_label(api, org):
     invoice = make_invoice(org)
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=2)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=2)
     data = api.get(url(invoice)).json()
     assert (data["status"], data["status_id"]) == ("Unknown", 2)
 
@@ -499,7 +499,7 @@ def test_retrieve_unknown_status_label(api, org):
 def test_not_found_cases(api, org, other_org, settings, method, suffix):
     settings.PAYMENTS_SIMULATED = True
     deleted = make_invoice(org)
-    Invoice.all_objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    Invoice.unscoped.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     body = {"items": [item(amount=1)]} if method == "put" else {"payment_method_id": "pm_1"}
     for pk in ("not-a-uuid", str(uuid.uuid4()), make_invoice(other_org).pk, deleted.pk):
         response = getattr(api, method)(url(pk, suffix), body, format="json")
@@ -518,7 +518,7 @@ def test_list(api, org, other_org):
     first = make_invoice(org, user=user)
     second = make_invoice(org, user=user, status=0)
     deleted = make_invoice(org, user=user)
-    Invoice.all_objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    Invoice.unscoped.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     make_invoice(other_org)
     response = api.get(URL)
     assert response.status_code == 200
@@ -542,7 +542,7 @@ def test_list_filters_and_sorts(api, org):
     assert ids(api.get(URL, {"sort": "number:desc"})) == [str(c.pk), str(b.pk), str(a.pk)]
     assert ids(api.get(URL, {"sort": "nonsense:asc"})) == [str(a.pk), str(b.pk), str(c.pk)]  # falls back to created_at
     assert ids(api.get(URL, {"filters[id][$in][]": [str(a.pk), str(b.pk)], "sort": "id:asc"})) == sorted([str(a.pk), str(b.pk)])
-    due = format_datetime(Invoice.all_objects.get(pk=b.pk).date_due)
+    due = format_datetime(Invoice.unscoped.get(pk=b.pk).date_due)
     assert ids(api.get(URL, {"filters[date_due][$gt]": due, "sort": "created_at:asc"})) == [str(c.pk)]
     assert_envelope(api.get(URL, {"filters[user_id][$eq]": "x"}), 400, {"filters[user_id][$eq]": ["The filter value is invalid."]})
 
@@ -570,7 +570,7 @@ def test_retrieve_query_count_is_constant_whatever_the_number_of_items(api, org,
     invoice = make_invoice(org, user=ada)
 
     def add_item():
-        InvoiceItem.all_objects.create(organization=org, invoice=invoice, name="x", quantity=1, amount=1, total=1)
+        InvoiceItem.unscoped.create(organization=org, invoice=invoice, name="x", quantity=1, amount=1, total=1)
 
     assert assert_constant_queries(api, url(invoice), add_item, budget=6) == 3
 
@@ -580,13 +580,13 @@ def test_retrieve_query_count_is_constant_whatever_the_number_of_items(api, org,
 
 def test_update_replaces_items_and_recomputes_totals(api, org, ada):
     invoice = make_invoice(org, user=ada, items=[item(), item()], tax=Decimal("10"), tax_type=1, note="old")
-    old_items = set(InvoiceItem.all_objects.filter(invoice=invoice).values_list("pk", flat=True))
+    old_items = set(InvoiceItem.unscoped.filter(invoice=invoice).values_list("pk", flat=True))
     response = api.put(url(invoice), {"items": [{"name": "New", "quantity": 3, "amount": 20, "discount": 1}]}, format="json")
     assert response.status_code == 200, response.content
     data = response.json()
     assert data == invoice_json(invoice)
     assert [i["name"] for i in data["items"]] == ["New"] and data["items"][0]["id"] not in {str(p) for p in old_items}
-    assert not InvoiceItem.all_objects.filter(pk__in=old_items).exists()
+    assert not InvoiceItem.unscoped.filter(pk__in=old_items).exists()
     assert (data["subtotal"], data["tax"], data["total"], data["tax_name"]) == ("59.00", "10.00", "69.00", "Tax")
     assert data["note"] == "old" and data["number"] == invoice.number
 
@@ -662,7 +662,7 @@ def test_update_status_transitions(api, org, current, new):
         assert response.json()["date_paid"] is None  # a PUT never touches date_paid
     else:
         assert_envelope(response, 400, {"status": [f"Cannot transition from {LABELS[current]} to {LABELS[new]}."]})
-        assert Invoice.all_objects.get(pk=invoice.pk).status == current
+        assert Invoice.unscoped.get(pk=invoice.pk).status == current
 
 
 @pytest.mark.parametrize("status", [2, 6, -1, 99])
@@ -704,7 +704,7 @@ def test_delete_is_a_soft_delete(api, org):
     invoice = make_invoice(org)
     response = api.delete(url(invoice))
     assert response.status_code == 204 and response.content == b""
-    assert Invoice.all_objects.get(pk=invoice.pk).deleted_at is not None
+    assert Invoice.unscoped.get(pk=invoice.pk).deleted_at is not None
     assert_detail(api.get(url(invoice)), 404, "Not Found")
     assert_detail(api.delete(url(invoice)), 404, "Not Found")
     assert api.get(URL).json()["meta"]["total"] == 0
@@ -714,4 +714,4 @@ def test_other_org_cannot_touch_an_invoice(other_api, org):
     invoice = make_invoice(org)
     assert_detail(other_api.get(url(invoice)), 404, "Not Found")
     assert_detail(other_api.delete(url(invoice)), 404, "Not Found")
-    assert Invoice.all_objects.get(pk=invoice.pk).deleted_at is None
+    assert Invoice.unscoped.get(pk=invoice.pk).deleted_at is None

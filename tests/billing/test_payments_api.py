@@ -26,7 +26,7 @@ def mark_url(invoice):
 
 
 def snapshot(invoice):
-    row = Invoice.all_objects.get(pk=invoice.pk)
+    row = Invoice.unscoped.get(pk=invoice.pk)
     return {name: getattr(row, name) for name in SNAPSHOT_FIELDS}
 
 
@@ -51,8 +51,8 @@ def invoice(org, service):
 
 def assert_nothing_written(invoice, before):
     assert snapshot(invoice) == before
-    assert not Payment.all_objects.filter(invoice=invoice).exists()
-    assert not Order.all_objects.filter(invoice_id=invoice.pk).exists()
+    assert not Payment.unscoped.filter(invoice=invoice).exists()
+    assert not Order.unscoped.filter(invoice_id=invoice.pk).exists()
 
 
 # --- charge: request checks ---------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def test_charge_schema_error_comes_before_404(api, simulated):
 
 
 def test_charge_already_paid(api, org, invoice, simulated):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID)
     assert_envelope(
         api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"),
         400,
@@ -87,7 +87,7 @@ def test_charge_already_paid(api, org, invoice, simulated):
 
 
 def test_charge_without_client(api, invoice, simulated):
-    Invoice.all_objects.filter(pk=invoice.pk).update(user=None)
+    Invoice.unscoped.filter(pk=invoice.pk).update(user=None)
     assert_envelope(
         api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"),
         400,
@@ -96,7 +96,7 @@ def test_charge_without_client(api, invoice, simulated):
 
 
 def test_charge_paid_check_comes_before_the_client_check(api, invoice, simulated):
-    Invoice.all_objects.filter(pk=invoice.pk).update(user=None, status=InvoiceStatus.PAID)
+    Invoice.unscoped.filter(pk=invoice.pk).update(user=None, status=InvoiceStatus.PAID)
     assert_envelope(
         api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"),
         400,
@@ -106,7 +106,7 @@ def test_charge_paid_check_comes_before_the_client_check(api, invoice, simulated
 
 @pytest.mark.parametrize("status,label", [(InvoiceStatus.REFUNDED, "Refunded"), (InvoiceStatus.CANCELLED, "Cancelled")])
 def test_charge_refused_for_refunded_and_cancelled(api, invoice, simulated, status, label):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=status)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=status)
     before = snapshot(invoice)
     assert_envelope(
         api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"),
@@ -120,7 +120,7 @@ def test_charge_without_payment_configuration_is_503_and_writes_nothing(api, inv
     before = snapshot(invoice)
     assert_detail(api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"), 503, "Payments are not configured.")
     assert_nothing_written(invoice, before)
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 0
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 0
 
 
 # --- charge: simulated --------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_charge_without_payment_configuration_is_503_and_writes_nothing(api, inv
 
 @pytest.mark.parametrize("status", [InvoiceStatus.DRAFT, InvoiceStatus.UNPAID, InvoiceStatus.PARTIALLY_PAID])
 def test_simulated_charge_pays_the_invoice_and_opens_orders(api, org, invoice, service, simulated, status):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=status)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=status)
     response = api.post(charge_url(invoice), {"payment_method_id": "pm_card_visa", "extra": 1}, format="json")
     assert response.status_code == 200, response.content
     data = response.json()
@@ -136,14 +136,14 @@ def test_simulated_charge_pays_the_invoice_and_opens_orders(api, org, invoice, s
     assert re.fullmatch(r"txn_\d{10}_[0-9a-f]{8}", data["transaction_id"])
     assert data["ip_address"] == "127.0.0.1"
     assert data["date_paid"] is not None
-    row = Invoice.all_objects.get(pk=invoice.pk)
+    row = Invoice.unscoped.get(pk=invoice.pk)
     assert row.updated_at == row.date_paid and row.charge_attempts == 1
 
-    payment = Payment.all_objects.get(invoice=invoice)
+    payment = Payment.unscoped.get(invoice=invoice)
     assert (payment.provider, payment.transaction_id, payment.amount, payment.currency) == (
         "simulated", data["transaction_id"], Decimal("134.00"), "USD"
     )
-    orders = {o.pk: o for o in Order.all_objects.filter(invoice_id=invoice.pk)}
+    orders = {o.pk: o for o in Order.unscoped.filter(invoice_id=invoice.pk)}
     assert len(orders) == 2
     items = data["items"]
     assert items[2]["order_id"] is None
@@ -156,9 +156,9 @@ def test_simulated_charge_pays_the_invoice_and_opens_orders(api, org, invoice, s
 
 
 def test_charge_order_uses_the_services_current_name_even_if_soft_deleted(api, invoice, service, simulated):
-    type(service).all_objects.filter(pk=service.pk).update(name="Renamed", deleted_at=timezone.now())
+    type(service).unscoped.filter(pk=service.pk).update(name="Renamed", deleted_at=timezone.now())
     assert api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json").status_code == 200
-    assert set(Order.all_objects.filter(invoice_id=invoice.pk).values_list("service_name", flat=True)) == {"Renamed"}
+    assert set(Order.unscoped.filter(invoice_id=invoice.pk).values_list("service_name", flat=True)) == {"Renamed"}
 
 
 def test_charge_twice_is_refused_and_creates_nothing_more(api, invoice, simulated):
@@ -168,8 +168,8 @@ def test_charge_twice_is_refused_and_creates_nothing_more(api, invoice, simulate
         400,
         {"payment_method_id": ["Invoice is already paid."]},
     )
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 2
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 2
 
 
 def test_charge_stripe_key_wins_over_simulated(api, invoice, settings, stripe_mode):
@@ -186,7 +186,7 @@ def test_stripe_charge_success(api, org, invoice, stripe_mode):
     assert response.status_code == 200, response.content
     data = response.json()
     assert (data["status"], data["paysys"], data["transaction_id"]) == ("Paid", "Stripe", "pi_fake_1")
-    row = Invoice.all_objects.get(pk=invoice.pk)
+    row = Invoice.unscoped.get(pk=invoice.pk)
     assert row.stripe_payment_intent_id == "pi_fake_1" and row.charge_attempts == 1
     [request] = stripe_mode.requests
     assert request["path"] == "/v1/payment_intents"
@@ -198,11 +198,11 @@ def test_stripe_charge_success(api, org, invoice, stripe_mode):
     )
     assert params["payment_method_types[0]"] == "card"
     assert params["metadata[invoice_id]"] == str(invoice.pk)
-    payment = Payment.all_objects.get(invoice=invoice)
+    payment = Payment.unscoped.get(invoice=invoice)
     assert (payment.provider, payment.transaction_id, payment.idempotency_key) == (
         "stripe", "pi_fake_1", f"sx-invoice-{invoice.pk}-charge-1"
     )
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 2
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 2
 
 
 def test_stripe_decline_is_a_400_and_the_next_attempt_gets_a_new_key(api, invoice, stripe_mode):
@@ -211,7 +211,7 @@ def test_stripe_decline_is_a_400_and_the_next_attempt_gets_a_new_key(api, invoic
     response = api.post(charge_url(invoice), {"payment_method_id": "pm_card_chargeDeclined"}, format="json")
     assert_envelope(response, 400, {"payment_method_id": ["Your card was declined."]})
     assert_nothing_written(invoice, before)
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 1  # the spent attempt is kept
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 1  # the spent attempt is kept
 
     stripe_mode.mode = "succeed"
     response = api.post(charge_url(invoice), {"payment_method_id": "pm_card_visa"}, format="json")
@@ -236,7 +236,7 @@ def test_stripe_incomplete_payment_is_declined(api, invoice, stripe_mode):
     stripe_mode.mode = "requires_action"
     response = api.post(charge_url(invoice), {"payment_method_id": "pm_3ds"}, format="json")
     assert_envelope(response, 400, {"payment_method_id": ["The payment could not be completed (status: requires_action)."]})
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
 
 
 def test_stripe_server_error_is_503_and_the_key_is_reused(api, invoice, stripe_mode):
@@ -244,7 +244,7 @@ def test_stripe_server_error_is_503_and_the_key_is_reused(api, invoice, stripe_m
     before = snapshot(invoice)
     assert_detail(api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"), 503, "Payment provider unavailable.")
     assert_nothing_written(invoice, before)
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 0
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 0
     stripe_mode.mode = "succeed"
     assert api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json").status_code == 200
     keys = [r["headers"]["Idempotency-Key"] for r in stripe_mode.requests]
@@ -257,11 +257,11 @@ def test_stripe_unreachable_is_503_and_writes_nothing(api, invoice, settings, cl
     before = snapshot(invoice)
     assert_detail(api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json"), 503, "Payment provider unavailable.")
     assert_nothing_written(invoice, before)
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 0
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 0
 
 
 def test_stripe_not_called_when_a_guard_refuses(api, invoice, stripe_mode):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.CANCELLED)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=InvoiceStatus.CANCELLED)
     assert api.post(charge_url(invoice), {"payment_method_id": "pm_1"}, format="json").status_code == 400
     assert stripe_mode.requests == []
 
@@ -282,11 +282,11 @@ def test_mark_paid(api, org, invoice, service):
     data = response.json()
     assert (data["status"], data["status_id"], data["paysys"]) == ("Paid", 3, "Manual")
     assert data["transaction_id"] is None and data["ip_address"] is None and data["date_paid"] is not None
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 2
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 2
     assert [i["order_id"] is not None for i in data["items"]] == [True, True, False]
-    payment = Payment.all_objects.get(invoice=invoice)
+    payment = Payment.unscoped.get(invoice=invoice)
     assert (payment.provider, payment.amount) == ("manual", Decimal("134.00"))
-    assert not Subscription.all_objects.exists()
+    assert not Subscription.unscoped.exists()
 
 
 def test_mark_paid_works_without_payment_configuration(api, invoice, payments_off):
@@ -296,7 +296,7 @@ def test_mark_paid_works_without_payment_configuration(api, invoice, payments_of
 def test_mark_paid_recurring_creates_a_subscription(api, org):
     invoice = make_invoice(org, recurring={"r_period_l": 3, "r_period_t": "W"})
     assert api.post(mark_url(invoice)).status_code == 200
-    sub = Subscription.all_objects.get(invoice=invoice)
+    sub = Subscription.unscoped.get(invoice=invoice)
     assert (sub.organization_id, sub.user_id, sub.status, sub.r_period_l, sub.r_period_t) == (
         org.pk, invoice.user_id, 1, 3, "W"
     )
@@ -309,23 +309,23 @@ def test_mark_paid_twice_returns_the_invoice_unchanged(api, org):
     second = api.post(mark_url(invoice))
     assert second.status_code == 200
     assert second.json() == first
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
-    assert Subscription.all_objects.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1
+    assert Subscription.unscoped.filter(invoice=invoice).count() == 1
 
 
 def test_mark_paid_already_paid_without_client_is_still_200(api, invoice):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, user=None)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, user=None)
     assert api.post(mark_url(invoice)).status_code == 200
 
 
 def test_mark_paid_without_client(api, invoice):
-    Invoice.all_objects.filter(pk=invoice.pk).update(user=None)
+    Invoice.unscoped.filter(pk=invoice.pk).update(user=None)
     assert_detail(api.post(mark_url(invoice)), 400, "Invoice has no client assigned.")
 
 
 @pytest.mark.parametrize("status,label", [(InvoiceStatus.REFUNDED, "Refunded"), (InvoiceStatus.CANCELLED, "Cancelled")])
 def test_mark_paid_refused(api, invoice, status, label):
-    Invoice.all_objects.filter(pk=invoice.pk).update(status=status)
+    Invoice.unscoped.filter(pk=invoice.pk).update(status=status)
     before = snapshot(invoice)
     assert_detail(api.post(mark_url(invoice)), 400, f"Cannot mark {label} invoice as paid.")
     assert_nothing_written(invoice, before)
@@ -350,5 +350,5 @@ def test_paid_invoice_can_be_refunded_but_not_charged_again(api, invoice, simula
 def test_deleting_a_paid_invoice_keeps_its_orders(api, invoice):
     api.post(mark_url(invoice))
     assert api.delete(f"{URL}/{invoice.pk}").status_code == 204
-    assert Order.objects.filter(invoice_id=invoice.pk).count() == 2
-    assert InvoiceItem.all_objects.filter(invoice=invoice, order__isnull=False).count() == 2
+    assert Order.objects.for_org(invoice.organization_id).filter(invoice_id=invoice.pk).count() == 2
+    assert InvoiceItem.unscoped.filter(invoice=invoice, order__isnull=False).count() == 2

@@ -80,9 +80,9 @@ def proposal_json(p: Proposal, *, items=True) -> dict:
                 "price": f"{i.price:.2f}",
                 "created_at": iso(i.created_at),
             }
-            for i in ProposalItem.all_objects.filter(proposal=p).select_related("service").order_by("created_at", "id")
+            for i in ProposalItem.unscoped.filter(proposal=p).select_related("service").order_by("created_at", "id")
         ]
-        signature = ProposalSignature.all_objects.filter(proposal=p).first()
+        signature = ProposalSignature.unscoped.filter(proposal=p).first()
         out["signature"] = None if signature is None else {
             "name": signature.name,
             "email": signature.email,
@@ -106,7 +106,7 @@ def test_create_returns_the_full_proposal(api, org, service, service2):
     response = api.post(URL, body(items=items), format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    proposal = Proposal.all_objects.get(pk=data["id"])
+    proposal = Proposal.unscoped.get(pk=data["id"])
     assert proposal.organization_id == org.pk
     assert data == proposal_json(proposal)
     assert list(data) == list(proposal_json(proposal))
@@ -224,7 +224,7 @@ def test_create_unknown_service_is_422_naming_the_first_offender(api, org, other
     assert_envelope(
         api.post(URL, body(items=items), format="json"), 422, {"items": [f"Service with ID {bad} does not exist."]}
     )
-    assert not Proposal.all_objects.exists()
+    assert not Proposal.unscoped.exists()
 
 
 def test_create_schema_errors_win_over_unknown_services(api):
@@ -235,7 +235,7 @@ def test_create_schema_errors_win_over_unknown_services(api):
 def test_create_total_too_large_is_a_400_not_a_database_error(api, service):
     items = [{"service_id": str(service.pk), "quantity": 2_000_000_000, "price": 999_999_999}] * 3
     assert_envelope(api.post(URL, body(items=items), format="json"), 400, {"items": ["The proposal total is too large."]})
-    assert not Proposal.all_objects.exists()
+    assert not Proposal.unscoped.exists()
 
 
 def test_unauthenticated(db, anon):
@@ -255,7 +255,7 @@ def test_retrieve_returns_the_proposal_with_items(api, org, service, service2):
 
 def test_retrieve_shows_current_service_name_even_when_soft_deleted(api, org, service):
     proposal = make_proposal(org, services_=[service])
-    type(service).all_objects.filter(pk=service.pk).update(
+    type(service).unscoped.filter(pk=service.pk).update(
         name="Renamed", description="New text", deleted_at=timezone.now()
     )
     item = api.get(url(proposal)).json()["items"][0]
@@ -267,7 +267,7 @@ def test_retrieve_shows_current_service_name_even_when_soft_deleted(api, org, se
 def test_not_found_cases(api, org, other_org, suffix):
     method = api.get if suffix == "" else api.post
     deleted = make_proposal(org)
-    Proposal.all_objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    Proposal.unscoped.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     for pk in ("not-a-uuid", "123", str(uuid.uuid4()), make_proposal(other_org).pk, deleted.pk):
         assert_detail(method(url(pk, suffix)), 404, "Not Found")
 
@@ -293,7 +293,7 @@ def test_list_rows_have_no_items_and_meta_has_links(api, org):
     response = api.get(URL, {"limit": 2, "page": 2})
     assert response.status_code == 200
     data = response.json()
-    oldest = Proposal.all_objects.get(pk=proposals[0].pk)
+    oldest = Proposal.unscoped.get(pk=proposals[0].pk)
     assert data["data"] == [proposal_json(oldest, items=False)]
     path = "http://testserver/api/proposals"
     assert data["links"] == {
@@ -316,7 +316,7 @@ def test_list_rows_have_no_items_and_meta_has_links(api, org):
 def test_list_is_scoped_and_hides_soft_deleted(api, org, other_org):
     mine = make_proposal(org)
     deleted = make_proposal(org)
-    Proposal.all_objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    Proposal.unscoped.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     make_proposal(other_org)
     data = api.get(URL).json()
     assert [row["id"] for row in data["data"]] == [str(mine.pk)]
@@ -359,7 +359,7 @@ def test_retrieve_query_count_is_constant_whatever_the_number_of_items(api, org)
     proposal = make_proposal(org)
 
     def add_item():
-        ProposalItem.all_objects.create(
+        ProposalItem.unscoped.create(
             organization=org, proposal=proposal, service=factories.make_service(org), quantity=1, price=Decimal("1")
         )
 
@@ -395,15 +395,15 @@ def test_send_ignores_any_body(api, org):
 @pytest.mark.parametrize("status,label", [("sent", "Sent"), ("signed", "Signed")])
 def test_send_from_another_status_is_refused(api, org, status, label):
     proposal = make_proposal(org, status=status)
-    before = Proposal.all_objects.get(pk=proposal.pk)
+    before = Proposal.unscoped.get(pk=proposal.pk)
     assert_detail(api.post(url(proposal, "/send")), 400, f"Cannot send proposal with status {label}")
-    after = Proposal.all_objects.get(pk=proposal.pk)
+    after = Proposal.unscoped.get(pk=proposal.pk)
     assert (after.status, after.sent_at, after.updated_at) == (before.status, before.sent_at, before.updated_at)
 
 
 def test_send_rejected_proposal_is_refused(api, org):
     proposal = make_proposal(org)
-    Proposal.all_objects.filter(pk=proposal.pk).update(status=ProposalStatus.REJECTED)
+    Proposal.unscoped.filter(pk=proposal.pk).update(status=ProposalStatus.REJECTED)
     assert_detail(api.post(url(proposal, "/send")), 400, "Cannot send proposal with status Rejected")
 
 
@@ -431,8 +431,8 @@ def test_sign_creates_client_and_order(api, org, service, service2):
     assert data["proposal"]["status"] == "Signed" and data["proposal"]["status_id"] == 2
     assert data["proposal"]["signed_at"] == data["proposal"]["updated_at"]
 
-    order = Order.all_objects.get(pk=data["order"]["id"])
-    client = User.all_objects.get(organization=org, email="pat@prospect.example.com")
+    order = Order.unscoped.get(pk=data["order"]["id"])
+    client = User.unscoped.get(organization=org, email="pat@prospect.example.com")
     assert data["order"] == {
         "id": str(order.pk),
         "number": order.number,
@@ -467,10 +467,10 @@ def test_sign_creates_client_and_order(api, org, service, service2):
 def test_sign_uses_existing_user_case_insensitively(api, org):
     existing = factories.make_client(org, email="known@example.com")
     proposal = make_proposal(org, status="sent", client_email="KNOWN@Example.com")
-    users_before = User.all_objects.count()
+    users_before = User.unscoped.count()
     data = api.post(url(proposal, "/sign")).json()
     assert data["order"]["user_id"] == str(existing.pk)
-    assert User.all_objects.count() == users_before
+    assert User.unscoped.count() == users_before
 
 
 def test_sign_matches_team_members_too(api, org, owner):
@@ -483,7 +483,7 @@ def test_sign_ignores_a_client_of_another_org(api, org, other_org):
     proposal = make_proposal(org, status="sent", client_email="shared@example.com")
     user_id = api.post(url(proposal, "/sign")).json()["order"]["user_id"]
     assert user_id != str(other.pk)
-    assert User.all_objects.get(pk=user_id).organization_id == org.pk
+    assert User.unscoped.get(pk=user_id).organization_id == org.pk
 
 
 def test_sign_note_without_notes(api, org):
@@ -494,7 +494,7 @@ def test_sign_note_without_notes(api, org):
 def test_sign_with_a_soft_deleted_first_service_uses_its_current_name(api, org):
     service = factories.make_service(org, name="Old", currency="")
     proposal = make_proposal(org, status="sent", services_=[service])
-    type(service).all_objects.filter(pk=service.pk).update(name="Current", deleted_at=timezone.now())
+    type(service).unscoped.filter(pk=service.pk).update(name="Current", deleted_at=timezone.now())
     order = api.post(url(proposal, "/sign")).json()["order"]
     assert order["service"] == "Current"
     assert order["currency"] == "USD"  # an empty service currency falls back to USD
@@ -503,16 +503,16 @@ def test_sign_with_a_soft_deleted_first_service_uses_its_current_name(api, org):
 @pytest.mark.parametrize("status,label", [("draft", "Draft"), ("signed", "Signed")])
 def test_sign_from_another_status_is_refused(api, org, status, label):
     proposal = make_proposal(org, status=status)
-    orders_before = Order.all_objects.count()
+    orders_before = Order.unscoped.count()
     assert_detail(api.post(url(proposal, "/sign")), 400, f"Cannot sign proposal with status {label}")
-    assert Order.all_objects.count() == orders_before
+    assert Order.unscoped.count() == orders_before
 
 
 def test_sign_twice_produces_one_order(api, org):
     proposal = make_proposal(org, status="sent")
     assert api.post(url(proposal, "/sign")).status_code == 200
     assert_detail(api.post(url(proposal, "/sign")), 400, "Cannot sign proposal with status Signed")
-    assert Order.all_objects.filter(organization=org).count() == 1
+    assert Order.unscoped.filter(organization=org).count() == 1
 
 
 def test_sign_without_client_role_is_500_and_writes_nothing(api, org):
@@ -521,8 +521,8 @@ def test_sign_without_client_role_is_500_and_writes_nothing(api, org):
     assert_detail(api.post(url(proposal, "/sign")), 500, "Client role not configured")
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.SENT and proposal.converted_order_id is None
-    assert not Order.all_objects.exists()
-    assert not User.all_objects.filter(email="new@example.com").exists()
+    assert not Order.unscoped.exists()
+    assert not User.unscoped.filter(email="new@example.com").exists()
 
 
 def test_sign_ignores_any_body(api, org):

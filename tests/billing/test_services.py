@@ -45,7 +45,7 @@ def test_charge_passes_amount_currency_key_and_customer(org, gateway):
     assert call["payment_method_id"] == "pm_x" and call["customer"] == "cus_9"
     assert call["idempotency_key"] == f"sx-invoice-{invoice.pk}-charge-1"
     assert call["description"] == f"Invoice {invoice.number}"
-    row = Invoice.all_objects.get(pk=invoice.pk)
+    row = Invoice.unscoped.get(pk=invoice.pk)
     assert (row.status, row.transaction_id, row.stripe_payment_intent_id, row.paysys, row.ip_address) == (
         InvoiceStatus.PAID, "pi_123", "pi_123", "Stripe", "::1"
     )
@@ -55,7 +55,7 @@ def test_charge_passes_amount_currency_key_and_customer(org, gateway):
 def test_charge_ignores_a_peer_address_that_is_not_an_ip(org, gateway):
     invoice = make_invoice(org)
     services.invoice_charge(invoice=invoice, payment_method_id="pm_x", ip_address="unix:/tmp/sock")
-    assert Invoice.all_objects.get(pk=invoice.pk).ip_address is None
+    assert Invoice.unscoped.get(pk=invoice.pk).ip_address is None
 
 
 def test_decline_keeps_the_spent_attempt_and_raises(org, gateway):
@@ -64,7 +64,7 @@ def test_decline_keeps_the_spent_attempt_and_raises(org, gateway):
     with pytest.raises(services.ChargeDeclined) as info:
         services.invoice_charge(invoice=invoice, payment_method_id="pm_x")
     assert (info.value.status, info.value.errors) == (400, {"payment_method_id": ["Insufficient funds."]})
-    row = Invoice.all_objects.get(pk=invoice.pk)
+    row = Invoice.unscoped.get(pk=invoice.pk)
     assert (row.charge_attempts, row.status) == (1, InvoiceStatus.UNPAID)
     with pytest.raises(services.ChargeDeclined):
         services.invoice_charge(invoice=invoice, payment_method_id="pm_y")
@@ -79,13 +79,13 @@ def test_unavailable_writes_nothing(org, gateway):
     with pytest.raises(DomainError) as info:
         services.invoice_charge(invoice=invoice, payment_method_id="pm_x")
     assert (info.value.status, info.value.detail) == (503, "Payment provider unavailable.")
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 0
-    assert not Payment.all_objects.exists()
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 0
+    assert not Payment.unscoped.exists()
 
 
 def test_charge_refuses_an_invoice_that_already_has_a_payment(org, gateway):
     invoice = make_invoice(org, status=InvoiceStatus.PARTIALLY_PAID)
-    Payment.all_objects.create(organization=org, invoice=invoice, provider="manual", amount=1, currency="USD")
+    Payment.unscoped.create(organization=org, invoice=invoice, provider="manual", amount=1, currency="USD")
     with pytest.raises(DomainError) as info:
         services.invoice_charge(invoice=invoice, payment_method_id="pm_x")
     assert info.value.errors == {"payment_method_id": ["Invoice is already paid."]}
@@ -94,7 +94,7 @@ def test_charge_refuses_an_invoice_that_already_has_a_payment(org, gateway):
 
 def test_charge_of_a_deleted_invoice_is_not_found(org, gateway):
     invoice = make_invoice(org)
-    Invoice.all_objects.filter(pk=invoice.pk).update(deleted_at="2026-01-01T00:00:00Z")
+    Invoice.unscoped.filter(pk=invoice.pk).update(deleted_at="2026-01-01T00:00:00Z")
     with pytest.raises(DomainError) as info:
         services.invoice_charge(invoice=invoice, payment_method_id="pm_x")
     assert info.value.status == 404
@@ -112,7 +112,7 @@ def test_client_find_or_create_survives_a_concurrent_insert(org, monkeypatch):
     monkeypatch.setattr(services, "user_by_email", stale_first)
     user = services.client_find_or_create(organization=org, email="race@example.com", name_f="A", name_l="B")
     assert user.pk == existing.pk and len(calls) == 2
-    assert User.all_objects.filter(email="race@example.com").count() == 1
+    assert User.unscoped.filter(email="race@example.com").count() == 1
 
 
 def test_invoice_number_is_retried_after_a_collision(org, monkeypatch):
@@ -139,7 +139,7 @@ def test_sign_reuses_the_order_service_currency(org):
     proposal = make_proposal(org, status="sent", services_=[service])
     signed, order = services.proposal_sign(proposal=proposal)
     assert order.currency == "EUR" and order.price == Decimal("100.00")
-    assert Proposal.all_objects.get(pk=proposal.pk).converted_order_id == order.pk
+    assert Proposal.unscoped.get(pk=proposal.pk).converted_order_id == order.pk
     assert signed.status == 2
 
 
@@ -147,5 +147,5 @@ def test_mark_paid_is_idempotent(org):
     invoice = make_invoice(org, items=[item(service_id=str(factories.make_service(org).pk))])
     services.invoice_mark_paid(invoice=invoice)
     services.invoice_mark_paid(invoice=invoice)
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1

@@ -5,4 +5,4 @@ from catalog.models import ServiceFolder
 def make_folder(org, **over) -> ServiceFolder:
     fields = {"name": "Folder"}
     fields.update(over)
-    return ServiceFolder.all_objects.create(organization=org, **fields)
+    return ServiceFolder.unscoped.create(organization=org, **fields)

@@ -69,7 +69,7 @@ def test_restore_action_undoes_a_soft_delete(browser, org, other_org):
 
 def test_change_page_shows_assigned_team_members(browser, org, owner):
     service = factories.make_service(org)
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     response = browser.get(reverse("admin:catalog_service_change", args=[service.pk]))
     assert response.status_code == 200
     assert owner.email in response.content.decode()
@@ -83,14 +83,14 @@ def test_add_service_is_stamped_with_the_organization(browser, org, other_org):
         "employee_links-TOTAL_FORMS": "0", "employee_links-INITIAL_FORMS": "0",
     })
     assert response.status_code == 302, response.content.decode()[:3000]
-    service = Service.all_objects.get(name="Admin made")
+    service = Service.unscoped.get(name="Admin made")
     assert service.organization == org and service.folder == folder
     theirs = make_folder(other_org)
     response = browser.post(reverse("admin:catalog_service_add"), {
         "name": "Bad folder", "recurring": "0", "currency": "USD", "sort_order": "0", "metadata": "{}",
         "folder": str(theirs.pk), "employee_links-TOTAL_FORMS": "0", "employee_links-INITIAL_FORMS": "0",
     })
-    assert response.status_code == 200 and not Service.all_objects.filter(name="Bad folder").exists()
+    assert response.status_code == 200 and not Service.unscoped.filter(name="Bad folder").exists()
 
 
 @pytest.mark.parametrize("url", [SERVICES, FOLDERS])
@@ -116,10 +116,10 @@ def test_inline_assigns_team_members_only(browser, org, owner):
         "employee_links-TOTAL_FORMS": "1", "employee_links-INITIAL_FORMS": "0",
     }
     response = browser.post(url, {**base, "employee_links-0-user": str(client.pk)})
-    assert response.status_code == 200 and not ServiceEmployee.objects.exists()
+    assert response.status_code == 200 and not ServiceEmployee.unscoped.exists()
     response = browser.post(url, {**base, "employee_links-0-user": str(owner.pk)})
     assert response.status_code == 302
-    assert list(ServiceEmployee.objects.values_list("user_id", flat=True)) == [owner.pk]
+    assert list(ServiceEmployee.unscoped.values_list("user_id", flat=True)) == [owner.pk]
 
 
 def test_admin_delete_is_a_soft_delete(browser, org):

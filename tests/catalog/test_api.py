@@ -38,7 +38,7 @@ def created(response) -> dict:
 
 
 def employees_of(service_id):
-    return list(ServiceEmployee.objects.filter(service_id=service_id).order_by("id").values_list("user_id", flat=True))
+    return list(ServiceEmployee.unscoped.filter(service_id=service_id).order_by("id").values_list("user_id", flat=True))
 
 
 # --- create -------------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def test_create_minimal_returns_the_full_service_object(api, org):
         "hoth_product_key": None, "hoth_package_name": None, "provider_id": None, "provider_service_id": None,
         "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
-    assert Service.all_objects.get(pk=body["id"]).organization_id == org.id
+    assert Service.unscoped.get(pk=body["id"]).organization_id == org.id
 
 
 def test_create_with_every_field(api, org, owner):
@@ -82,7 +82,7 @@ def test_create_with_every_field(api, org, owner):
         "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
     assert employees_of(body["id"]) == [owner.id]
-    assert isinstance(Service.all_objects.get(pk=body["id"]).price, Decimal)
+    assert isinstance(Service.unscoped.get(pk=body["id"]).price, Decimal)
 
 
 def test_create_ignores_sort_order_image_and_read_only_fields(api, org, other_org):
@@ -93,7 +93,7 @@ def test_create_ignores_sort_order_image_and_read_only_fields(api, org, other_or
     }))
     assert body["sort_order"] == 0 and body["image"] is None and body["pretty_price"] == "$0.00"
     assert not body["created_at"].startswith("2020")
-    service = Service.all_objects.get(pk=body["id"])
+    service = Service.unscoped.get(pk=body["id"])
     assert service.organization_id == org.id and service.deleted_at is None
 
 
@@ -216,7 +216,7 @@ def test_create_unknown_folder_is_422(api, other_org, make):
     if folder_id is None:
         folder_id = str(make_folder(other_org).id)
     assert_envelope(post(api, {**MINIMAL, "folder_id": folder_id}), 422, FOLDER_MISSING)
-    assert Service.all_objects.count() == 0
+    assert Service.unscoped.count() == 0
 
 
 def test_create_reports_the_first_bad_employee_in_the_order_sent(api, org, other_org, owner):
@@ -226,7 +226,7 @@ def test_create_reports_the_first_bad_employee_in_the_order_sent(api, org, other
     for bad in ("nope", unknown, str(client.id), str(stranger.id)):
         body = {**MINIMAL, "employees": [str(owner.id), bad, "also-bad"]}
         assert_envelope(post(api, body), 422, {"employees": [f"Employee with ID {bad} does not exist."]})
-    assert Service.all_objects.count() == 0
+    assert Service.unscoped.count() == 0
 
 
 def test_create_folder_is_checked_before_employees(api):
@@ -283,7 +283,7 @@ def test_other_organizations_service_is_404_everywhere(api, other_org):
 
 def test_retrieve_query_count(api, org, owner):
     service = factories.make_service(org, folder=make_folder(org))
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     response, sql = count_queries(lambda: api.get(f"{URL}/{service.id}"))
     assert response.status_code == 200 and len(sql) <= 2, "\n".join(sql)  # token 1 + row 1
 
@@ -313,7 +313,7 @@ def test_update_null_means_unchanged(api, org, owner):
         org, description="D", price=Decimal("5"), public=False, multi_order=False, folder=folder,
         metadata={"a": "1"}, deadline=3,
     )
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     before = api.get(f"{URL}/{service.id}").json()
     body = put(api, service.id, {
         "name": None, "description": None, "recurring": None, "currency": None, "price": None, "public": None,
@@ -362,7 +362,7 @@ def test_update_metadata_replaces_the_object(api, org):
 def test_update_employees_replace_the_assignments(api, org, owner):
     other = factories.make_team_member(org)
     service = factories.make_service(org)
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     assert put(api, service.id, {"employees": [str(other.id), str(other.id)]}).status_code == 200
     assert employees_of(service.id) == [other.id]
     assert put(api, service.id, {"employees": []}).status_code == 200
@@ -371,7 +371,7 @@ def test_update_employees_replace_the_assignments(api, org, owner):
 
 def test_update_bad_employee_leaves_everything_unchanged(api, org, owner):
     service = factories.make_service(org, name="Keep")
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     client = factories.make_client(org)
     response = put(api, service.id, {"name": "Changed", "employees": [str(client.id)]})
     assert_envelope(response, 422, {"employees": [f"Employee with ID {client.id} does not exist."]})
@@ -442,7 +442,7 @@ def test_update_ignores_read_only_and_unknown_fields(api, org):
 
 def test_delete_is_a_soft_delete(api, org, owner):
     service = factories.make_service(org)
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     response = api.delete(f"{URL}/{service.id}")
     assert response.status_code == 204 and response.content == b""
     service.refresh_from_db()
@@ -555,7 +555,7 @@ def test_list_unknown_sort_field_falls_back_to_created_at(api, org):
 
 def _service_with_children(org, owner):
     service = factories.make_service(org, folder=make_folder(org), metadata={"a": "b"})
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     return service
 
 

@@ -15,7 +15,7 @@ def test_service_create_resolves_folder_and_employees(org, owner):
         "sort_order": 7,
     })
     assert service.folder == folder and service.sort_order == 0 and service.image is None
-    assert list(ServiceEmployee.objects.filter(service=service).values_list("user_id", flat=True)) == [owner.id]
+    assert list(ServiceEmployee.unscoped.filter(service=service).values_list("user_id", flat=True)) == [owner.id]
 
 
 def test_service_create_refuses_another_organizations_folder(org, other_org):
@@ -28,9 +28,9 @@ def test_service_create_refuses_another_organizations_folder(org, other_org):
 
 def test_service_update_clears_folder_and_replaces_employees(org, owner):
     service = factories.make_service(org, folder=make_folder(org))
-    ServiceEmployee.objects.create(service=service, user=owner)
+    ServiceEmployee.unscoped.create(service=service, user=owner)
     service = services.service_update(service=service, changes={"folder_id": "", "employees": []})
-    assert service.folder_id is None and not ServiceEmployee.objects.filter(service=service).exists()
+    assert service.folder_id is None and not ServiceEmployee.unscoped.filter(service=service).exists()
 
 
 def test_service_delete_is_soft(org):

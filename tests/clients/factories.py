@@ -23,13 +23,13 @@ def make_invoice(org, user, *, total="0.00", paid=False, deleted=False, **over):
         "deleted_at": timezone.now() if deleted else None,
     }
     fields.update(over)
-    return Invoice.all_objects.create(organization=org, **fields)
+    return Invoice.unscoped.create(organization=org, **fields)
 
 
 def make_ticket(org, user, *, deleted=False):
     from support.models import Ticket
 
-    return Ticket.all_objects.create(
+    return Ticket.unscoped.create(
         organization=org, user=user, subject="Help", deleted_at=timezone.now() if deleted else None
     )
 
@@ -37,7 +37,7 @@ def make_ticket(org, user, *, deleted=False):
 def make_subscription(org, user):
     from billing.models import Subscription
 
-    return Subscription.all_objects.create(organization=org, user=user)
+    return Subscription.unscoped.create(organization=org, user=user)
 
 
 def make_order(org, user, *, deleted=False):

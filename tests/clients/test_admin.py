@@ -61,7 +61,7 @@ def test_add_client_gets_the_client_role_and_an_affiliate_link(browser, org):
         "status": "1", "custom_fields": "{}", "created_at_0": "2026-01-01", "created_at_1": "10:00:00",
     })
     assert response.status_code == 302, response.content.decode()[:3000]
-    client = User.all_objects.get(email="new@example.com")
+    client = User.unscoped.get(email="new@example.com")
     assert client.organization == org and client.role == Role.objects.client_role()
     assert client.aff_id and client.aff_link and client.address == address
 
@@ -82,7 +82,7 @@ def test_address_choices_are_scoped(browser, org, other_org):
         "email": "x@example.com", "name_f": "X", "name_l": "Y", "address": str(theirs.pk), "status": "1",
         "custom_fields": "{}", "created_at_0": "2026-01-01", "created_at_1": "10:00:00",
     })
-    assert response.status_code == 200 and not User.all_objects.filter(email="x@example.com").exists()
+    assert response.status_code == 200 and not User.unscoped.filter(email="x@example.com").exists()
     autocomplete = browser.get(reverse("admin:autocomplete"), {
         "app_label": "clients", "model_name": "client", "field_name": "address", "term": "",
     })
@@ -103,8 +103,8 @@ def test_delete_from_the_admin_follows_the_api_guard(browser, org):
     assert response.url == reverse("admin:clients_client_change", args=[guarded.pk])
     response = browser.post(reverse("admin:clients_client_delete", args=[free.pk]), {"post": "yes"})
     assert response.status_code == 302
-    assert not User.all_objects.filter(pk=free.pk).exists()
-    assert User.all_objects.filter(pk=guarded.pk).exists()
+    assert not User.unscoped.filter(pk=free.pk).exists()
+    assert User.unscoped.filter(pk=guarded.pk).exists()
 
 
 def test_bulk_delete_action_reports_refusals(browser, org):
@@ -118,4 +118,4 @@ def test_bulk_delete_action_reports_refusals(browser, org):
     response = browser.post(CHANGELIST, {"action": "delete_clients", "_selected_action": [guarded.pk, free.pk]},
                             follow=True)
     assert "Cannot delete client with existing orders" in response.content.decode()
-    assert User.all_objects.filter(pk=guarded.pk).exists() and not User.all_objects.filter(pk=free.pk).exists()
+    assert User.unscoped.filter(pk=guarded.pk).exists() and not User.unscoped.filter(pk=free.pk).exists()

@@ -76,7 +76,7 @@ def test_create_minimal_returns_the_full_client_object(api, org):
         "role": role_body(role), "ga_cid": None, "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
     assert TIMESTAMP.match(body["updated_at"])
-    user = User.all_objects.get(pk=body["id"])
+    user = User.unscoped.get(pk=body["id"])
     assert user.organization == org and user.role == role
     assert user.balance == Decimal("0.00") and user.spent == Decimal("0.00") and user.ga_cid is None
 
@@ -126,7 +126,7 @@ def test_create_ignores_unknown_and_read_only_fields(api, org, other_org):
     }))
     assert body["balance"] == "0.00" and body["ga_cid"] is None and body["status"] == 1
     assert body["aff_id"] != 1 and body["aff_link"] != "x" and body["name"] == "Grace Hopper"
-    user = User.all_objects.get(pk=body["id"])
+    user = User.unscoped.get(pk=body["id"])
     assert user.organization_id == org.id and user.ga_cid is None
 
 
@@ -287,7 +287,7 @@ def test_team_member_ids_are_404_everywhere(api, owner):
     assert_detail(api.get(f"{URL}/{owner.id}"), 404, "Not Found")
     assert_detail(put(api, owner.id, {"name_f": "X"}), 404, "Not Found")
     assert_detail(api.delete(f"{URL}/{owner.id}"), 404, "Not Found")
-    assert User.all_objects.get(pk=owner.pk).name_f == "Olive"
+    assert User.unscoped.get(pk=owner.pk).name_f == "Olive"
 
 
 def test_other_organizations_client_is_404_everywhere(api, other_org):
@@ -295,7 +295,7 @@ def test_other_organizations_client_is_404_everywhere(api, other_org):
     assert_detail(api.get(f"{URL}/{client.id}"), 404, "Not Found")
     assert_detail(put(api, client.id, {"name_f": "Mine"}), 404, "Not Found")
     assert_detail(api.delete(f"{URL}/{client.id}"), 404, "Not Found")
-    assert User.all_objects.get(pk=client.pk).name_f == "Theirs"
+    assert User.unscoped.get(pk=client.pk).name_f == "Theirs"
 
 
 # --- list ---------------------------------------------------------------------------------------------------
@@ -489,7 +489,7 @@ def test_update_address_creates_one_from_current_values(api, org):
         "line_1": None, "line_2": None, "city": "Paris", "state": None, "country": None, "postcode": None,
         "name_f": "Ada", "name_l": "Byron", "tax_id": "T", "company_name": "Engines", "company_vat": None,
     }
-    assert User.all_objects.get(pk=client.pk).address.organization_id == org.id
+    assert User.unscoped.get(pk=client.pk).address.organization_id == org.id
 
 
 def test_update_address_replaces_lines_in_place_with_new_values(api, org):
@@ -502,7 +502,7 @@ def test_update_address_replaces_lines_in_place_with_new_values(api, org):
         "line_1": "2 New St", "line_2": None, "city": None, "state": None, "country": None, "postcode": "E1",
         "name_f": "Augusta", "name_l": "Byron", "tax_id": "T", "company_name": "Difference", "company_vat": None,
     }
-    assert User.all_objects.get(pk=client.pk).address_id == address.id
+    assert User.unscoped.get(pk=client.pk).address_id == address.id
     assert Address.objects.for_org(org).count() == 1
 
 
@@ -519,7 +519,7 @@ def test_update_duplicate_email_is_400(api, org, owner):
     taken = {"email": ["The email has already been taken."]}
     assert_envelope(put(api, client.id, {"email": "Taken@example.com"}), 400, taken)
     assert_envelope(put(api, client.id, {"email": owner.email}), 400, taken)
-    assert User.all_objects.get(pk=client.pk).email == "mine@example.com"
+    assert User.unscoped.get(pk=client.pk).email == "mine@example.com"
 
 
 def test_update_own_email_is_fine(api, org):
@@ -578,8 +578,8 @@ def test_delete_hard_deletes_and_the_client_is_gone(api, org):
     client = factories.make_client(org, address=address)
     response = api.delete(f"{URL}/{client.id}")
     assert response.status_code == 204 and response.content == b""
-    assert not User.all_objects.filter(pk=client.pk).exists()
-    assert not Address.all_objects.filter(pk=address.pk).exists()
+    assert not User.unscoped.filter(pk=client.pk).exists()
+    assert not Address.unscoped.filter(pk=address.pk).exists()
     assert_detail(api.get(f"{URL}/{client.id}"), 404, "Not Found")
     assert_detail(put(api, client.id, {"name_f": "X"}), 404, "Not Found")
     assert_detail(api.delete(f"{URL}/{client.id}"), 404, "Not Found")
@@ -591,7 +591,7 @@ def test_delete_keeps_an_address_shared_with_another_user(api, org):
     client = factories.make_client(org, address=address)
     factories.make_client(org, address=address)
     assert api.delete(f"{URL}/{client.id}").status_code == 204
-    assert Address.all_objects.filter(pk=address.pk).exists()
+    assert Address.unscoped.filter(pk=address.pk).exists()
 
 
 @pytest.mark.parametrize(
@@ -610,7 +610,7 @@ def test_delete_refused_while_dependants_exist(api, org, make, detail):
     client = factories.make_client(org)
     make(org, client)
     assert_detail(api.delete(f"{URL}/{client.id}"), 409, detail)
-    assert User.all_objects.filter(pk=client.pk).exists()
+    assert User.unscoped.filter(pk=client.pk).exists()
 
 
 def test_delete_conflicts_are_checked_in_the_contracts_order(api, org):

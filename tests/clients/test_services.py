@@ -26,7 +26,7 @@ def test_client_create_with_address_copies_the_client_fields(org):
         organization=org, email="a@example.com", name_f="Ada", name_l="B", tax_id="T", company="C",
         address={"city": "Paris"},
     )
-    address = Address.all_objects.get(pk=client.address_id)
+    address = Address.unscoped.get(pk=client.address_id)
     assert (address.organization_id, address.city, address.line_1) == (org.id, "Paris", None)
     assert (address.name_f, address.name_l, address.tax_id, address.company_name, address.company_vat) == (
         "Ada", "B", "T", "C", None,
@@ -69,7 +69,7 @@ def test_client_update_and_delete_directly(org):
     updated = services.client_update(client=client, changes={"name_f": "B", "status_id": 3})
     assert (updated.name_f, updated.status) == ("B", 3)
     services.client_delete(client=updated)
-    assert not User.all_objects.filter(pk=client.pk).exists()
+    assert not User.unscoped.filter(pk=client.pk).exists()
 
 
 @pytest.mark.postgres_only

@@ -61,7 +61,7 @@ def test_create_team_member_prints_the_user_id(org):
 def test_create_team_member_bad_input_writes_nothing(org, args):
     with pytest.raises(CommandError):
         run("create_team_member", *args)
-    assert not User.all_objects.exists()
+    assert not User.unscoped.exists()
 
 
 def test_create_team_member_duplicate_email(org):
@@ -72,23 +72,23 @@ def test_create_team_member_duplicate_email(org):
 
 def test_create_api_token_prints_a_working_raw_token(org, owner, client):
     raw = run("create_api_token", "acme", "--user", owner.email, "--name", "CI")
-    token = ApiToken.all_objects.get(token_hash=hash_token(raw))
+    token = ApiToken.unscoped.get(token_hash=hash_token(raw))
     assert token.user == owner and token.name == "CI" and token.expires_at is None
     assert client.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
 
 
 def test_create_api_token_without_user_uses_or_creates_a_team_member(org):
     raw = run("create_api_token", "acme")
-    token = ApiToken.all_objects.select_related("user__role").get(token_hash=hash_token(raw))
+    token = ApiToken.unscoped.select_related("user__role").get(token_hash=hash_token(raw))
     assert token.user.role.dashboard_access > 0
     raw2 = run("create_api_token", "acme")
-    assert ApiToken.all_objects.get(token_hash=hash_token(raw2)).user == token.user
+    assert ApiToken.unscoped.get(token_hash=hash_token(raw2)).user == token.user
 
 
 def test_create_api_token_with_expiry(org, owner):
     when = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
     raw = run("create_api_token", "acme", "--expires-at", when.isoformat())
-    assert ApiToken.all_objects.get(token_hash=hash_token(raw)).expires_at == when
+    assert ApiToken.unscoped.get(token_hash=hash_token(raw)).expires_at == when
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_create_api_token_with_expiry(org, owner):
 def test_create_api_token_bad_input_writes_nothing(org, owner, args):
     with pytest.raises(CommandError):
         run("create_api_token", *args)
-    assert not ApiToken.all_objects.exists()
+    assert not ApiToken.unscoped.exists()
 
 
 def test_create_api_token_refuses_clients(org):
@@ -129,9 +129,9 @@ def test_commands_fail_with_one_line_reason_and_nonzero_exit(tmp_path):
 
 def test_seed_demo_is_idempotent_and_prints_a_working_token(client):
     first = run("seed_demo")
-    counts = {m.__name__: m._default_manager.count() for m in (Organization, User, ApiToken)}
+    counts = {m.__name__: getattr(m, "unscoped", m._default_manager).count() for m in (Organization, User, ApiToken)}
     second = run("seed_demo")
     assert first == second
-    assert counts == {m.__name__: m._default_manager.count() for m in (Organization, User, ApiToken)}
-    token = ApiToken.all_objects.get(token_hash=hash_token(first))
+    assert counts == {m.__name__: getattr(m, "unscoped", m._default_manager).count() for m in (Organization, User, ApiToken)}
+    token = ApiToken.unscoped.get(token_hash=hash_token(first))
     assert token.organization.slug == "demo"

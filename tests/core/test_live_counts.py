@@ -204,7 +204,7 @@ def test_restore_counts_the_row_again(org):
     orders = [make_order(org) for _ in range(3)]
     Order.objects.for_org(org).soft_delete()
     assert live_total(Order, org) == 0
-    Order.all_objects.filter(pk__in=[o.pk for o in orders[:2]]).update(deleted_at=None)
+    Order.unscoped.filter(pk__in=[o.pk for o in orders[:2]]).update(deleted_at=None)
     assert live_total(Order, org) == 2
     assert_exact(org)
 
@@ -227,12 +227,12 @@ def test_admin_restore_and_soft_delete_actions(org, other_org):
 def test_bulk_create_counts_every_live_row(org, other_org):
     client, other_client = factories.make_client(org), factories.make_client(other_org)
     now = timezone.now()
-    Order.all_objects.bulk_create(
+    Order.objects.bulk_create(
         [Order(organization=org, user=client, number=f"B{i:05d}", service_name="S") for i in range(5)]
         + [Order(organization=org, user=client, number=f"D{i:05d}", service_name="S", deleted_at=now) for i in range(2)]
         + [Order(organization=other_org, user=other_client, number=f"O{i:05d}", service_name="S") for i in range(3)]
     )
-    Service.all_objects.bulk_create([Service(organization=org, name=f"S{i}", price=Decimal("1.00")) for i in range(4)])
+    Service.objects.bulk_create([Service(organization=org, name=f"S{i}", price=Decimal("1.00")) for i in range(4)])
     assert (live_total(Order, org), live_total(Order, other_org), live_total(Service, org)) == (5, 3, 4)
     assert_exact(org, other_org)
 
@@ -243,7 +243,7 @@ def test_moving_rows_to_another_organization_moves_their_count(org, other_org):
         make_order(org)
     make_order(org, deleted_at=timezone.now())
     make_order(other_org, client)
-    Order.all_objects.filter(organization=org).update(organization=other_org)  # the deleted one moves too
+    Order.unscoped.filter(organization=org).update(organization=other_org)  # the deleted one moves too
     assert (live_total(Order, org), live_total(Order, other_org)) == (0, 4)
     assert_exact(org, other_org)
 
@@ -253,9 +253,9 @@ def test_hard_deletes_uncount_live_rows_only(org, other_org):
         make_order(org)
     dead = make_order(org, deleted_at=timezone.now())
     make_order(other_org)
-    Order.all_objects.filter(pk=dead.pk).delete()
+    Order.unscoped.filter(pk=dead.pk).delete()
     assert live_total(Order, org) == 3
-    Order.all_objects.filter(organization=org).delete()
+    Order.unscoped.filter(organization=org).delete()
     assert (live_total(Order, org), live_total(Order, other_org)) == (0, 1)
     assert_exact(org, other_org)
 
@@ -268,7 +268,7 @@ def test_organization_deletion(org):
         doomed.delete()
     assert totals(doomed) == {"Service": 2, "Order": 1, "Proposal": 1, "Invoice": 1, "Ticket": 1}
     for model in (Event, Ticket, Invoice, Proposal, Order, Service, ApiToken, User):
-        model.all_objects.filter(organization=doomed).delete()
+        model.unscoped.filter(organization=doomed).delete()
     doomed_id = doomed.pk
     doomed.delete()
     assert not Organization.objects.filter(pk=doomed_id).exists()
@@ -357,7 +357,7 @@ def test_compaction_of_an_organization_down_to_zero_leaves_no_rows(org):
     for _ in range(counts.COMPACT_ABOVE):
         make_order(org, client)
     assert livecount_rows(Order, org) == counts.COMPACT_ABOVE
-    Order.all_objects.filter(organization=org).delete()  # one statement: the 33rd delta row, then a fold to 0
+    Order.unscoped.filter(organization=org).delete()  # one statement: the 33rd delta row, then a fold to 0
     assert live_total(Order, org) == 0
     assert livecount_rows(Order, org) == 0  # a sum of 0 keeps no row
 
@@ -418,7 +418,7 @@ def test_concurrent_creates_and_soft_deletes_stay_exact():
                 ids.append(response.json()["id"])
             assert api.delete(f"/api/orders/{ids[0]}").status_code == 204
             with transaction.atomic():  # a restore and a soft delete in one transaction
-                Order.all_objects.filter(pk=ids[0]).update(deleted_at=None)
+                Order.unscoped.filter(pk=ids[0]).update(deleted_at=None)
                 Order.objects.for_org(org).filter(pk=ids[1]).soft_delete()
 
     threads, ROUNDS = 20, 4

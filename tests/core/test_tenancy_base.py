@@ -14,13 +14,13 @@ def test_viewsets_cannot_define_their_own_queryset():
             model = Address
 
             def get_queryset(self):
-                return Address.all_objects.all()
+                return Address.unscoped.all()
 
     with pytest.raises(TypeError):
 
         class AlsoBad(OrgViewSet):  # noqa: F841
             model = Address
-            queryset = Address.all_objects.all()
+            queryset = Address.unscoped.all()
 
 
 def test_for_org_needs_an_organization(db):
@@ -41,7 +41,7 @@ def test_soft_deleted_rows_are_hidden_by_objects_but_kept(org):
 
     assert not Service.objects.for_org(org).exists()
     assert Service.with_deleted.for_org(org).get() == service
-    assert Service.all_objects.get().deleted_at is not None
+    assert Service.unscoped.get().deleted_at is not None
 
 
 def test_related_rows_must_share_the_organization(org, other_org):
@@ -117,5 +117,5 @@ def test_a_backdated_row_is_updated_now(org):
     from django.utils import timezone
 
     past = timezone.now() - timedelta(days=3)
-    address = Address.all_objects.create(organization=org, created_at=past)
+    address = Address.unscoped.create(organization=org, created_at=past)
     assert address.created_at == past and address.updated_at > past + timedelta(days=2)

@@ -10,21 +10,21 @@ def make_engagement(org, client=None, **over) -> Engagement:
     client = client or factories.make_client(org)
     fields = {"name": f"Engagement {factories.n()}"}
     fields.update(over)
-    return Engagement.all_objects.create(organization=org, client=client, **fields)
+    return Engagement.unscoped.create(organization=org, client=client, **fields)
 
 
 def make_project(org, engagement=None, **over) -> Project:
     engagement = engagement or make_engagement(org)
     fields = {"name": f"Project {factories.n()}"}
     fields.update(over)
-    return Project.all_objects.create(organization=org, engagement=engagement, **fields)
+    return Project.unscoped.create(organization=org, engagement=engagement, **fields)
 
 
 def make_conversation(org, project=None, **over) -> Conversation:
     project = project or make_project(org)
     fields = {"subject": f"Thread {factories.n()}"}
     fields.update(over)
-    return Conversation.all_objects.create(
+    return Conversation.unscoped.create(
         organization=org, project=project, engagement_id=project.engagement_id, **fields
     )
 

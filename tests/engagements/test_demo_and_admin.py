@@ -13,10 +13,10 @@ from tests.helpers import staff_browser
 
 def snapshot(org):
     return (
-        sorted(Engagement.all_objects.filter(organization=org).values_list("id", flat=True)),
-        Project.all_objects.filter(organization=org).count(),
-        Conversation.all_objects.filter(organization=org).count(),
-        ConversationMessage.all_objects.filter(organization=org).count(),
+        sorted(Engagement.unscoped.filter(organization=org).values_list("id", flat=True)),
+        Project.unscoped.filter(organization=org).count(),
+        Conversation.unscoped.filter(organization=org).count(),
+        ConversationMessage.unscoped.filter(organization=org).count(),
     )
 
 

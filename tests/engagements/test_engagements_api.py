@@ -49,17 +49,17 @@ def test_create_refuses_team_members_unknown_and_other_org_clients(api, org, oth
     for client_id in (str(owner.id), "not-a-uuid", str(uuid.uuid4()), str(factories.make_client(other_org).id)):
         resp = api.post(URL, {"client_id": client_id}, format="json")
         assert_envelope(resp, 422, {"client_id": ["The specified client does not exist."]})
-    assert not Engagement.all_objects.exists()
+    assert not Engagement.unscoped.exists()
 
 
 def test_create_checks_the_proposal(api, org, other_org, client_user):
     from billing.models import Proposal
 
-    foreign = Proposal.all_objects.create(organization=other_org, client_email="a@b.example.com",
+    foreign = Proposal.unscoped.create(organization=other_org, client_email="a@b.example.com",
                                           client_name_f="A", client_name_l="B")
     resp = api.post(URL, {"client_id": str(client_user.id), "proposal_id": str(foreign.id)}, format="json")
     assert_envelope(resp, 422, {"proposal_id": ["The specified proposal does not exist."]})
-    mine = Proposal.all_objects.create(organization=org, client_email="a@b.example.com", client_name_f="A",
+    mine = Proposal.unscoped.create(organization=org, client_email="a@b.example.com", client_name_f="A",
                                        client_name_l="B")
     resp = api.post(URL, {"client_id": str(client_user.id), "proposal_id": str(mine.id)}, format="json")
     assert resp.status_code == 201

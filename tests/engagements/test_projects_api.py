@@ -54,7 +54,7 @@ def test_create_validation_and_references(api, org, other_org, engagement):
     for bad in ("x", str(gone.id), str(factories.make_service(other_org).id)):
         resp = api.post(URL, {"engagement_id": str(engagement.id), "name": "P", "service_id": bad}, format="json")
         assert_envelope(resp, 422, {"service_id": ["The specified service does not exist."]})
-    assert not Project.all_objects.exists()
+    assert not Project.unscoped.exists()
     engagement.status = 3
     engagement.save()
     resp = api.post(URL, {"engagement_id": str(engagement.id), "name": "P", "service_id": ""}, format="json")
@@ -161,7 +161,7 @@ def test_delete_is_soft_and_hides_conversations(api, org, project, conversation)
     assert api.get("/api/conversations").json()["data"] == []
     engagement = api.get(f"/api/engagements/{project.engagement_id}").json()
     assert engagement["projects"] == [] and engagement["conversations"] == []
-    assert Project.all_objects.get(pk=project.pk).deleted_at is not None
+    assert Project.unscoped.get(pk=project.pk).deleted_at is not None
 
 
 def test_other_organizations_projects(api, other_org, org, engagement):

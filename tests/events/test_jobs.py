@@ -35,8 +35,8 @@ def test_db_worker_schedules_and_runs_the_purge(org, settings, monkeypatch):
     monkeypatch.setattr(base_worker, "close_old_connections", lambda: None)
     settings.EVENT_RETENTION_DAYS = 1
     old = record_event("client.created", organization=org, object_type="client", object_id=org.pk, data={})
-    Event.all_objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    Event.unscoped.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-    assert not Event.all_objects.filter(pk=old.pk).exists()
+    assert not Event.unscoped.filter(pk=old.pk).exists()
     result = DBTaskResult.objects.get(task_path=PURGE)
     assert result.status == "SUCCESSFUL" and result.return_value == 1

@@ -16,7 +16,7 @@ def make_order(org, client=None, *, employees=(), tags=(), **over):
 def make_task(order, *, employees=(), **over):
     fields = {"name": f"Task {factories.n()}"}
     fields.update(over)
-    task = OrderTask.all_objects.create(organization_id=order.organization_id, order=order, **fields)
+    task = OrderTask.unscoped.create(organization_id=order.organization_id, order=order, **fields)
     TaskEmployee.objects.bulk_create([TaskEmployee(task=task, user=u) for u in employees])
     return task
 
@@ -24,4 +24,4 @@ def make_task(order, *, employees=(), **over):
 def make_message(order, user=None, **over):
     fields = {"message": f"Message {factories.n()}"}
     fields.update(over)
-    return OrderMessage.all_objects.create(organization_id=order.organization_id, order=order, user=user, **fields)
+    return OrderMessage.unscoped.create(organization_id=order.organization_id, order=order, user=user, **fields)

@@ -93,16 +93,16 @@ def test_changelist_query_count_is_constant(my_staff, org):
 
 
 def test_tag_admin_is_scoped(my_staff, org, other_org):
-    Tag.all_objects.create(organization=org, name="mine-tag")
-    theirs = Tag.all_objects.create(organization=other_org, name="their-tag")
+    Tag.unscoped.create(organization=org, name="mine-tag")
+    theirs = Tag.unscoped.create(organization=other_org, name="their-tag")
     page = my_staff.get(reverse("admin:orders_tag_changelist"))
     assert b"mine-tag" in page.content and b"their-tag" not in page.content
     assert my_staff.get(reverse("admin:orders_tag_change", args=[theirs.pk])).status_code in (302, 404)
 
 
 def test_tag_autocomplete_is_scoped(my_staff, org, other_org):
-    Tag.all_objects.create(organization=org, name="alpha-mine")
-    Tag.all_objects.create(organization=other_org, name="alpha-theirs")
+    Tag.unscoped.create(organization=org, name="alpha-mine")
+    Tag.unscoped.create(organization=other_org, name="alpha-theirs")
     response = my_staff.get(
         reverse("admin:autocomplete"),
         {"term": "alpha", "app_label": "orders", "model_name": "ordertag", "field_name": "tag"},
@@ -130,5 +130,5 @@ def test_adding_an_order_stamps_the_organization(my_staff, org):
         },
     )
     assert response.status_code == 302, response.content[:3000]
-    order = Order.all_objects.get(number="ADMIN001")
+    order = Order.unscoped.get(number="ADMIN001")
     assert order.organization_id == org.id

@@ -47,9 +47,9 @@ def test_concurrent_api_orders_with_the_same_new_tags(setup):
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     numbers = [r.json()["number"] for r in responses]
     assert len(set(numbers)) == THREADS
-    assert Tag.all_objects.filter(organization=org, name="launch").count() == 1
-    assert Tag.all_objects.filter(organization=org, name="brand-new").count() == 1
-    assert OrderTag.objects.filter(tag__name="launch").count() == THREADS
+    assert Tag.unscoped.filter(organization=org, name="launch").count() == 1
+    assert Tag.unscoped.filter(organization=org, name="brand-new").count() == 1
+    assert OrderTag.unscoped.filter(tag__name="launch").count() == THREADS
     for i, response in enumerate(responses):
         assert set(response.json()["tags"]) == {"launch", "brand-new", f"own-{i}"}
 
@@ -69,7 +69,7 @@ def test_concurrent_orders_drawing_the_same_number_are_retried(setup, monkeypatc
     assert [r.status_code for r in responses] == [201] * THREADS, [r.content for r in responses]
     numbers = [r.json()["number"] for r in responses]
     assert len(set(numbers)) == THREADS and numbers.count("RACE0001") == 1
-    assert Order.all_objects.filter(organization=org).count() == THREADS
+    assert Order.unscoped.filter(organization=org).count() == THREADS
 
 
 def test_concurrent_service_calls_share_one_tag(setup):
@@ -81,4 +81,4 @@ def test_concurrent_service_calls_share_one_tag(setup):
 
     numbers = run_in_threads(work, THREADS)
     assert len(set(numbers)) == THREADS
-    assert sorted(Tag.all_objects.filter(organization=org).values_list("name", flat=True)) == ["other", "same"]
+    assert sorted(Tag.unscoped.filter(organization=org).values_list("name", flat=True)) == ["other", "same"]

@@ -10,20 +10,20 @@ from tests import factories
 
 
 def counts():
-    return [m.all_objects.count() if hasattr(m, "all_objects") else m.objects.count()
+    return [m.unscoped.count() if hasattr(m, "unscoped") else m.objects.count()
             for m in (Order, OrderTask, OrderMessage, OrderEmployee, OrderTag, Tag, User)]
 
 
 def test_seed_creates_orders_with_children_and_is_idempotent(org, owner):
     demo.seed(organization=org, owner=owner)
-    orders = Order.all_objects.filter(organization=org)
+    orders = Order.unscoped.filter(organization=org)
     assert orders.count() == len(demo.DEMO_ORDERS)
     for order in orders:
         assert list(order.employee_links.values_list("user_id", flat=True)) == [owner.id]
         assert order.tag_links.exists() and order.tasks.exists() and order.messages.exists()
         assert order.last_message_at == order.messages.order_by("-created_at").first().created_at
         assert order.user.email.endswith(demo.DEMO_CLIENT_DOMAIN)
-    assert OrderTask.all_objects.filter(organization=org, is_complete=True, completed_by=owner).exists()
+    assert OrderTask.unscoped.filter(organization=org, is_complete=True, completed_by=owner).exists()
     before = counts()
     demo.seed(organization=org, owner=owner)
     assert counts() == before
@@ -33,15 +33,15 @@ def test_seed_uses_existing_demo_clients_and_services(org, owner):
     existing = factories.make_client(org, email="zed@demo-client.example.com")
     service = factories.make_service(org, name="Catalog service")
     demo.seed(organization=org, owner=owner)
-    assert set(Order.all_objects.values_list("user_id", flat=True)) == {existing.id}
-    assert Order.all_objects.filter(service=service).count() == 2
-    assert not User.all_objects.filter(email=demo.FALLBACK_CLIENT_EMAIL).exists()
+    assert set(Order.unscoped.values_list("user_id", flat=True)) == {existing.id}
+    assert Order.unscoped.filter(service=service).count() == 2
+    assert not User.unscoped.filter(email=demo.FALLBACK_CLIENT_EMAIL).exists()
 
 
 def test_seed_demo_command_is_idempotent(db):
     call_command("seed_demo", stdout=StringIO())
     org = Organization.objects.get(slug="demo")
-    assert Order.all_objects.filter(organization=org).count() >= len(demo.DEMO_ORDERS)
+    assert Order.unscoped.filter(organization=org).count() >= len(demo.DEMO_ORDERS)
     before = counts()
     call_command("seed_demo", stdout=StringIO())
     assert counts() == before

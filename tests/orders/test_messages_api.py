@@ -51,7 +51,7 @@ def message_object(message, author):
 def test_create_returns_the_message_with_user_null(api, order, owner):
     response = create(api, order.id, {"message": "  Draft attached.  ", "user_id": str(uuid.uuid4())})
     assert response.status_code == 201, response.content
-    message = OrderMessage.all_objects.get()
+    message = OrderMessage.unscoped.get()
     assert response.json() == {
         "id": str(message.id),
         "order_id": str(order.id),
@@ -71,7 +71,7 @@ def test_create_sets_last_message_at_exactly_without_touching_updated_at(api, or
     data = create(api, order.id, {"message": "hi"}).json()
     order.refresh_from_db()
     assert format_datetime(order.last_message_at) == data["created_at"]
-    assert order.last_message_at == OrderMessage.all_objects.get().created_at
+    assert order.last_message_at == OrderMessage.unscoped.get().created_at
     assert order.updated_at == before
 
 
@@ -97,7 +97,7 @@ def test_files_are_stored_as_sent(api, order):
     files = ["https://cdn.example.com/a.pdf", "b.png", "b.png"]
     data = create(api, order.id, {"message": "m", "files": files}).json()
     assert data["files"] == files
-    assert OrderMessage.all_objects.get().files == files
+    assert OrderMessage.unscoped.get().files == files
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_files_are_stored_as_sent(api, order):
 )
 def test_create_schema_errors(api, order, body, errors):
     assert_envelope(create(api, order.id, body), 400, errors)
-    assert not OrderMessage.all_objects.exists()
+    assert not OrderMessage.unscoped.exists()
 
 
 def test_create_malformed_body(api, order):
@@ -137,7 +137,7 @@ def test_create_order_not_found(api, org, other_org, kind):
         "deleted": lambda: make_order(org, deleted_at=timezone.now()).id,
     }[kind]()
     assert_detail(create(api, order_id, {"message": "m"}), 404, "Not Found")
-    assert not OrderMessage.all_objects.exists()
+    assert not OrderMessage.unscoped.exists()
 
 
 # --- list -----------------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def test_delete_is_hard_and_keeps_last_message_at(api, order, owner):
     data = create(api, order.id, {"message": "m"}).json()
     response = api.delete(message_url(data["id"]))
     assert response.status_code == 204 and response.content == b""
-    assert not OrderMessage.all_objects.exists()
+    assert not OrderMessage.unscoped.exists()
     order.refresh_from_db()
     assert format_datetime(order.last_message_at) == data["created_at"]
     assert_detail(api.delete(message_url(data["id"])), 404, "Not Found")
@@ -213,10 +213,10 @@ def test_delete_not_found(api, org, other_org, kind):
     message_id = {"malformed": "nope", "unknown": uuid.uuid4()}.get(kind) or message.id
     assert_detail(api.delete(message_url(message_id)), 404, "Not Found")
     if message is not None:
-        assert OrderMessage.all_objects.filter(pk=message.pk).exists()
+        assert OrderMessage.unscoped.filter(pk=message.pk).exists()
 
 
 def test_message_on_one_order_does_not_touch_another(api, org, order):
     other = make_order(org)
     create(api, order.id, {"message": "m"})
-    assert Order.all_objects.get(pk=other.pk).last_message_at is None
+    assert Order.unscoped.get(pk=other.pk).last_message_at is None

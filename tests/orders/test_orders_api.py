@@ -94,7 +94,7 @@ def test_create_with_service_returns_the_full_order(api, org, owner, client_user
     response = post(api, body)
     assert response.status_code == 201, response.content
     data = response.json()
-    order = Order.all_objects.get(pk=data["id"])
+    order = Order.unscoped.get(pk=data["id"])
     assert NUMBER.fullmatch(data["number"])
     assert data == {
         "id": str(order.id),
@@ -396,7 +396,7 @@ def test_employee_must_be_a_team_member_of_the_organization(api, org, other_org,
     }[kind]()
     response = post(api, {"user_id": str(client_user.id), "service": "X", "employees": [str(owner.id), bad]})
     assert_envelope(response, 422, {"employees": [f"Employee with ID {bad} does not exist."]})
-    assert not Order.all_objects.exists()
+    assert not Order.unscoped.exists()
 
 
 def test_employee_id_is_reported_as_sent(api, client_user):
@@ -410,7 +410,7 @@ def test_duplicate_employees_collapse_in_assignment_order(api, org, owner, clien
     ids = [str(second.id), str(owner.id), str(second.id), str(owner.id).upper()]
     data = post(api, {"user_id": str(client_user.id), "service": "X", "employees": ids}).json()
     assert data["employees"] == [employee_object(second), employee_object(owner)]
-    assert OrderEmployee.objects.count() == 2
+    assert OrderEmployee.unscoped.count() == 2
 
 
 def test_empty_employee_and_tag_lists(api, client_user):
@@ -419,11 +419,11 @@ def test_empty_employee_and_tag_lists(api, client_user):
 
 
 def test_tags_found_or_created_duplicates_collapse_assignment_order(api, org, client_user):
-    existing = Tag.all_objects.create(organization=org, name="vip")
+    existing = Tag.unscoped.create(organization=org, name="vip")
     data = post(api, {"user_id": str(client_user.id), "service": "X", "tags": ["zeta", "vip", "alpha", "zeta"]}).json()
     assert data["tags"] == ["zeta", "vip", "alpha"]
-    assert Tag.all_objects.filter(organization=org).count() == 3
-    assert Tag.all_objects.get(organization=org, name="vip").pk == existing.pk
+    assert Tag.unscoped.filter(organization=org).count() == 3
+    assert Tag.unscoped.get(organization=org, name="vip").pk == existing.pk
 
 
 def test_tags_ignore_case_and_are_not_trimmed(api, org, client_user):
@@ -433,11 +433,11 @@ def test_tags_ignore_case_and_are_not_trimmed(api, org, client_user):
 
 
 def test_tags_are_per_organization(api, org, other_org, client_user):
-    foreign = Tag.all_objects.create(organization=other_org, name="vip")
+    foreign = Tag.unscoped.create(organization=other_org, name="vip")
     post(api, {"user_id": str(client_user.id), "service": "X", "tags": ["vip"]})
-    mine = Tag.all_objects.get(organization=org, name="vip")
+    mine = Tag.unscoped.get(organization=org, name="vip")
     assert mine.pk != foreign.pk
-    assert OrderTag.objects.get().tag_id == mine.pk
+    assert OrderTag.unscoped.get().tag_id == mine.pk
 
 
 def test_metadata_array_becomes_an_object(api, client_user):
@@ -510,7 +510,7 @@ def test_ignored_fields_on_create(api, client_user):
 
 def test_schema_error_rolls_back_nothing_written(api, client_user):
     post(api, {"user_id": str(client_user.id), "service": "X", "tags": ["new"], "employees": ["bad"]})
-    assert not Order.all_objects.exists() and not Tag.all_objects.exists()
+    assert not Order.unscoped.exists() and not Tag.unscoped.exists()
 
 
 # --- list -----------------------------------------------------------------------------------------------------
@@ -733,13 +733,13 @@ def test_update_every_field(api, org, order):
 def test_update_empty_lists_clear_employees_tags_and_metadata(api, order):
     data = put(api, order.id, {"employees": [], "tags": [], "metadata": []}).json()
     assert (data["employees"], data["tags"], data["metadata"]) == ([], [], {})
-    assert not OrderEmployee.objects.filter(order=order).exists() and not OrderTag.objects.filter(order=order).exists()
+    assert not OrderEmployee.unscoped.filter(order=order).exists() and not OrderTag.unscoped.filter(order=order).exists()
 
 
 def test_update_tags_replace_and_reuse(api, org, order):
     data = put(api, order.id, {"tags": ["b", "keep", "b"]}).json()
     assert data["tags"] == ["b", "keep"]
-    assert Tag.all_objects.filter(organization=org, name="keep").count() == 1
+    assert Tag.unscoped.filter(organization=org, name="keep").count() == 1
 
 
 def test_update_empty_service_id_unlinks_without_touching_the_snapshot(api, order):
@@ -858,8 +858,8 @@ def test_delete_soft_deletes_and_hides_everything(api, org, order, owner):
     assert_detail(api.post(f"/api/order-tasks/{task.id}/complete"), 404, "Not Found")
     assert_detail(api.delete(f"/api/order-messages/{message.id}"), 404, "Not Found")
     # rows stay in the database
-    assert task.__class__.all_objects.filter(pk=task.pk).exists()
-    assert OrderEmployee.objects.filter(order=order).exists() and OrderTag.objects.filter(order=order).exists()
+    assert task.__class__.unscoped.filter(pk=task.pk).exists()
+    assert OrderEmployee.unscoped.filter(order=order).exists() and OrderTag.unscoped.filter(order=order).exists()
 
 
 @pytest.mark.parametrize("kind", ["malformed", "unknown", "other_org"])

@@ -36,8 +36,8 @@ def test_order_create_as_billing_calls_it(org, owner):
     order.refresh_from_db()
     assert (order.quantity, order.price, order.currency, order.status, order.form_data) == (3, Decimal("12.34"), "EUR", 0, {})
     assert order.created_at == order.updated_at
-    assert list(OrderEmployee.objects.filter(order=order).values_list("user_id", flat=True)) == [owner.id]
-    assert [link.tag.name for link in OrderTag.objects.filter(order=order).order_by("id")] == ["a", "b"]
+    assert list(OrderEmployee.unscoped.filter(order=order).values_list("user_id", flat=True)) == [owner.id]
+    assert [link.tag.name for link in OrderTag.unscoped.filter(order=order).order_by("id")] == ["a", "b"]
 
 
 def test_generated_number_collision_is_retried(org, monkeypatch):
@@ -46,7 +46,7 @@ def test_generated_number_collision_is_retried(org, monkeypatch):
     monkeypatch.setattr(services, "order_number_generate", lambda: next(draws))
     order = services.order_create(organization=org, user=factories.make_client(org), service_name="X")
     assert order.number == "FRESH123"
-    assert Order.all_objects.filter(organization=org).count() == 2
+    assert Order.unscoped.filter(organization=org).count() == 2
 
 
 def test_generated_number_of_another_organization_is_no_collision(org, other_org, monkeypatch):
@@ -60,7 +60,7 @@ def test_endless_collisions_give_up_without_a_half_written_order(org, monkeypatc
     monkeypatch.setattr(services, "order_number_generate", lambda: "ALWAYS01")
     with pytest.raises(RuntimeError):
         services.order_create(organization=org, user=factories.make_client(org), service_name="X")
-    assert Order.all_objects.count() == 1
+    assert Order.unscoped.count() == 1
 
 
 def test_custom_number_taken_raises_domain_error(org):
@@ -71,15 +71,15 @@ def test_custom_number_taken_raises_domain_error(org):
 
 
 def test_tags_find_or_create_reuses_and_keeps_order(org, other_org):
-    Tag.all_objects.create(organization=other_org, name="shared")
-    existing = Tag.all_objects.create(organization=org, name="old")
+    Tag.unscoped.create(organization=other_org, name="shared")
+    existing = Tag.unscoped.create(organization=org, name="old")
     tags = services.tags_find_or_create(organization=org, names=["new", "old", "new", "shared"])
     assert [t.name for t in tags] == ["new", "old", "shared"]
     assert tags[1].pk == existing.pk
     assert all(t.organization_id == org.id for t in tags)
     again = services.tags_find_or_create(organization=org, names=["shared", "new"])
     assert [t.pk for t in again] == [tags[2].pk, tags[0].pk]
-    assert Tag.all_objects.filter(organization=org).count() == 3
+    assert Tag.unscoped.filter(organization=org).count() == 3
 
 
 def test_tags_find_or_create_empty():

@@ -71,7 +71,7 @@ def task_object(task, employees=()):
 def test_create_with_defaults(api, order):
     response = create(api, order.id, {"name": "  Design mockups  "})
     assert response.status_code == 201, response.content
-    task = OrderTask.all_objects.get()
+    task = OrderTask.unscoped.get()
     assert response.json() == {
         "id": str(task.id),
         "order_id": str(order.id),
@@ -101,10 +101,10 @@ def test_create_with_every_field(api, order, member, owner):
         "deadline": 72,
     }
     data = create(api, order.id, body).json()
-    task = OrderTask.all_objects.get()
+    task = OrderTask.unscoped.get()
     assert data == task_object(task, [member, owner])
     assert (data["sort_order"], data["is_public"], data["deadline"], data["description"]) == (3, True, 72, "Call the client")
-    assert TaskEmployee.objects.filter(task=task).count() == 2
+    assert TaskEmployee.unscoped.filter(task=task).count() == 2
 
 
 def test_create_with_due_at(api, order):
@@ -186,7 +186,7 @@ def test_create_employee_must_be_a_team_member(api, org, other_org, order, membe
     }[kind]()
     response = create(api, order.id, {"name": "x", "employee_ids": [str(member.id), bad]})
     assert_envelope(response, 422, {"employee_ids": [f"Employee with ID {bad} does not exist."]})
-    assert not OrderTask.all_objects.exists()
+    assert not OrderTask.unscoped.exists()
 
 
 @pytest.mark.parametrize("kind", ["malformed", "unknown", "other_org", "deleted"])
@@ -198,7 +198,7 @@ def test_create_order_not_found(api, org, other_org, kind):
         "deleted": lambda: make_order(org, deleted_at=timezone.now()).id,
     }[kind]()
     assert_detail(create(api, order_id, {"name": "x"}), 404, "Not Found")
-    assert not OrderTask.all_objects.exists()
+    assert not OrderTask.unscoped.exists()
 
 
 # --- list -----------------------------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_update_nulls_are_unchanged(api, task, member):
 
 def test_update_empty_employee_ids_clears(api, task):
     assert put(api, task.id, {"employee_ids": []}).json()["employees"] == []
-    assert not TaskEmployee.objects.filter(task=task).exists()
+    assert not TaskEmployee.unscoped.filter(task=task).exists()
 
 
 def test_update_ignores_completion_and_order_fields(api, org, task):
@@ -344,7 +344,7 @@ def test_update_employee_id_rules(api, other_org, task, member):
     foreign = factories.make_team_member(other_org)
     assert_envelope(put(api, task.id, {"employee_ids": [str(foreign.id), "x"]}), 422, {"employee_ids": ["All employee_ids must be valid UUIDs."]})
     assert_envelope(put(api, task.id, {"employee_ids": [str(foreign.id)]}), 422, {"employee_ids": [f"Employee with ID {foreign.id} does not exist."]})
-    assert list(TaskEmployee.objects.filter(task=task).values_list("user_id", flat=True)) == [member.id]
+    assert list(TaskEmployee.unscoped.filter(task=task).values_list("user_id", flat=True)) == [member.id]
 
 
 def test_update_schema_errors(api, task):
@@ -381,8 +381,8 @@ def test_update_not_found(api, org, other_org, kind):
 def test_delete_is_hard_and_removes_assignments(api, task):
     response = api.delete(task_url(task.id))
     assert response.status_code == 204 and response.content == b""
-    assert not OrderTask.all_objects.filter(pk=task.pk).exists()
-    assert not TaskEmployee.objects.exists()
+    assert not OrderTask.unscoped.filter(pk=task.pk).exists()
+    assert not TaskEmployee.unscoped.exists()
     assert_detail(api.delete(task_url(task.id)), 404, "Not Found")
 
 
@@ -396,7 +396,7 @@ def test_delete_not_found(api, org, other_org, kind):
     task_id = {"malformed": "nope", "unknown": uuid.uuid4()}.get(kind) or task.id
     assert_detail(api.delete(task_url(task_id)), 404, "Not Found")
     if task is not None:
-        assert OrderTask.all_objects.filter(pk=task.pk).exists()
+        assert OrderTask.unscoped.filter(pk=task.pk).exists()
 
 
 # --- complete / incomplete ------------------------------------------------------------------------------------

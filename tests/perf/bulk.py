@@ -24,7 +24,7 @@ def _stamps(count: int) -> list:
 
 def team_members(org, count: int) -> list[User]:
     role = factories.admin_role()
-    return User.all_objects.bulk_create(
+    return User.objects.bulk_create(
         User(organization=org, role=role, email=f"staff{factories.n()}@agency.example.com", name_f="Staff", name_l="Bulk")
         for _ in range(count)
     )
@@ -33,10 +33,10 @@ def team_members(org, count: int) -> list[User]:
 def clients(org, count: int) -> list[User]:
     """Clients, each with its own address."""
     role = factories.client_role()
-    addresses = Address.all_objects.bulk_create(
+    addresses = Address.objects.bulk_create(
         Address(organization=org, line_1=f"{i} Bulk Street", city="London", country="GB") for i in range(count)
     )
-    return User.all_objects.bulk_create(
+    return User.objects.bulk_create(
         User(
             organization=org, role=role, address=address, email=f"client{factories.n()}@example.com",
             name_f="Client", name_l="Bulk", aff_id=100000 + i, aff_link="https://example.com/r/BULK00", created_at=at,
@@ -46,11 +46,11 @@ def clients(org, count: int) -> list[User]:
 
 
 def tags(org, count: int) -> list[Tag]:
-    return Tag.all_objects.bulk_create(Tag(organization=org, name=f"tag-{factories.n()}") for _ in range(count))
+    return Tag.objects.bulk_create(Tag(organization=org, name=f"tag-{factories.n()}") for _ in range(count))
 
 
 def services(org, count: int, *, employees=()) -> list[Service]:
-    rows = Service.all_objects.bulk_create(
+    rows = Service.objects.bulk_create(
         Service(organization=org, name=f"Service {factories.n()}", price=Decimal("100.00"), created_at=at)
         for at in _stamps(count)
     )
@@ -66,7 +66,7 @@ def orders(org, count: int, *, client=None, employees=(), tag_rows=()) -> list[O
     """Orders of one client (its address and role are joined by the order serializer), each with the same
     employees and tags."""
     client = client or clients(org, 1)[0]
-    rows = Order.all_objects.bulk_create(
+    rows = Order.objects.bulk_create(
         Order(
             organization=org, user=client, number=f"B{factories.n():07d}", service_name="Bulk work",
             price=Decimal("10.00"), created_at=at,
@@ -83,7 +83,7 @@ def add_order_children(order_rows, *, employees=(), tag_rows=()) -> None:
 
 
 def tasks(order, count: int, *, employees=()) -> list[OrderTask]:
-    rows = OrderTask.all_objects.bulk_create(
+    rows = OrderTask.objects.bulk_create(
         OrderTask(organization_id=order.organization_id, order=order, name=f"Task {factories.n()}", sort_order=i)
         for i in range(count)
     )
@@ -93,14 +93,14 @@ def tasks(order, count: int, *, employees=()) -> list[OrderTask]:
 
 def order_messages(order, authors) -> list[OrderMessage]:
     """One message per author: every message joins a different user."""
-    return OrderMessage.all_objects.bulk_create(
+    return OrderMessage.objects.bulk_create(
         OrderMessage(organization_id=order.organization_id, order=order, user=u, message=f"Message {factories.n()}")
         for u in authors
     )
 
 
 def proposals(org, count: int, *, items: int = 0, service=None) -> list[Proposal]:
-    rows = Proposal.all_objects.bulk_create(
+    rows = Proposal.objects.bulk_create(
         Proposal(
             organization=org, client_email=f"prospect{factories.n()}@example.com", client_name_f="Pat",
             client_name_l="Prospect", total=Decimal("100.00") * items, created_at=at,
@@ -113,7 +113,7 @@ def proposals(org, count: int, *, items: int = 0, service=None) -> list[Proposal
 
 
 def add_proposal_items(proposal_rows, count: int, *, service) -> None:
-    ProposalItem.all_objects.bulk_create(
+    ProposalItem.objects.bulk_create(
         ProposalItem(organization_id=p.organization_id, proposal=p, service=service, quantity=1, price=Decimal("100.00"))
         for p in proposal_rows
         for _ in range(count)
@@ -132,14 +132,14 @@ def invoices(org, count: int, *, user=None, items: int = 0, paid: bool = False) 
                 subtotal=Decimal("50.00") * items, total=Decimal("50.00") * items,
             )
         )
-    rows = Invoice.all_objects.bulk_create(rows)
+    rows = Invoice.objects.bulk_create(rows)
     if items:
         add_invoice_items(rows, items)
     return rows
 
 
 def add_invoice_items(invoice_rows, count: int) -> None:
-    InvoiceItem.all_objects.bulk_create(
+    InvoiceItem.objects.bulk_create(
         InvoiceItem(
             organization_id=inv.organization_id, invoice=inv, name="Consulting", quantity=1, amount=Decimal("50.00"),
             total=Decimal("50.00"),
@@ -154,7 +154,7 @@ def tickets(org, count: int, *, client=None, order=None, employees=(), tag_rows=
     client = client or clients(org, 1)[0]
     if order is None:
         order = orders(org, 1, client=client)[0]
-    rows = Ticket.all_objects.bulk_create(
+    rows = Ticket.objects.bulk_create(
         Ticket(organization=org, user=client, order=order, subject=f"Ticket {factories.n()}", created_at=at)
         for at in _stamps(count)
     )
@@ -165,7 +165,7 @@ def tickets(org, count: int, *, client=None, order=None, employees=(), tag_rows=
 def add_ticket_children(ticket_rows, *, employees=(), tag_rows=(), messages: int = 0) -> None:
     TicketEmployee.objects.bulk_create(TicketEmployee(ticket=t, user=u) for t in ticket_rows for u in employees)
     TicketTag.objects.bulk_create(TicketTag(ticket=t, tag=tag) for t in ticket_rows for tag in tag_rows)
-    TicketMessage.all_objects.bulk_create(
+    TicketMessage.objects.bulk_create(
         TicketMessage(organization_id=t.organization_id, ticket=t, user=t.user, message=f"Message {factories.n()}")
         for t in ticket_rows
         for _ in range(messages)

@@ -58,9 +58,9 @@ def world(django_db_setup, django_db_blocker):
         ensure_default_roles(Role)  # a transactional test before this module may have flushed them
         try:
             org_id = seed_world(VOLUMES)["orgs"][0]
-            owner = User.all_objects.filter(organization_id=org_id, role__dashboard_access__gt=0).first()
+            owner = User.unscoped.filter(organization_id=org_id, role__dashboard_access__gt=0).first()
             token, raw = ApiToken.issue(organization=owner.organization, user=owner)
-            ApiToken.all_objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=timezone.now())
             api = APIClient()
             api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
             yield {"api": api, "samples": samples(org_id), "indexes": index_columns()}

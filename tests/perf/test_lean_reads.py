@@ -15,25 +15,25 @@ from tests.orders import factories as order_factories
 @pytest.fixture
 def orders(org, owner, other_org):
     made = [order_factories.make_order(org, factories.make_client(org)) for _ in range(7)]
-    Order.all_objects.filter(pk=made[5].pk).update(deleted_at=made[5].created_at)  # soft-deleted: never shown
+    Order.unscoped.filter(pk=made[5].pk).update(deleted_at=made[5].created_at)  # soft-deleted: never shown
     order_factories.make_order(other_org, factories.make_client(other_org))  # another organization's
     return made
 
 
 def test_compiled_query_runs_new_values_in_the_same_sql(org, other_org, orders):
-    query = CompiledQuery(Order, lambda org_id, ids: Order.all_objects.filter(organization_id=org_id, id__in=ids)
+    query = CompiledQuery(Order, lambda org_id, ids: Order.unscoped.filter(organization_id=org_id, id__in=ids)
                           .order_by("number").values_list("id", "number"))
     ids = [o.pk for o in orders[:3]]
     names, rows = query.tuples(org.pk, Many(ids))
     assert names == ["id", "number"]
-    assert [row[0] for row in rows] == sorted(ids, key=lambda pk: Order.all_objects.get(pk=pk).number)
+    assert [row[0] for row in rows] == sorted(ids, key=lambda pk: Order.unscoped.get(pk=pk).number)
     assert query.tuples(other_org.pk, Many(ids))[1] == []  # the organization is a real parameter
     assert len(query.tuples(org.pk, Many(ids[:1]))[1]) == 1  # another length: compiled again
     assert len(query._local.cache) == 2
 
 
 def test_compiled_query_refuses_shapes_whose_values_are_not_parameters(org):
-    query = CompiledQuery(Order, lambda number: Order.all_objects.filter(number__startswith="N").values_list("id"))
+    query = CompiledQuery(Order, lambda number: Order.unscoped.filter(number__startswith="N").values_list("id"))
     with pytest.raises(ValueError, match="must appear among the SQL parameters"):
         query.tuples("N0001")
 

@@ -53,9 +53,9 @@ def test_sign_a_proposal_then_pay_an_invoice_in_a_browser(live_server, browser_p
     page.click("#sign-button")
     page.wait_for_selector("#signature")
     assert page.locator("#status").inner_text() == "Signed"
-    proposal = Proposal.all_objects.get(pk=proposal.pk)
+    proposal = Proposal.unscoped.get(pk=proposal.pk)
     assert proposal.status == ProposalStatus.SIGNED
-    signature = ProposalSignature.all_objects.get(proposal=proposal)
+    signature = ProposalSignature.unscoped.get(proposal=proposal)
     assert signature.name == "Pat Prospect" and signature.user_agent == "PlaywrightPhone/1.0"
     assert signature.ip_address == "127.0.0.1"
 
@@ -68,4 +68,4 @@ def test_sign_a_proposal_then_pay_an_invoice_in_a_browser(live_server, browser_p
     page.click("#complete-payment")
     page.wait_for_selector("#receipt")
     assert page.locator("#status").inner_text() == "Paid"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.PAID

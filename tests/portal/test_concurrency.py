@@ -47,8 +47,8 @@ def test_concurrent_redelivery_of_one_event_is_processed_once(invoice):
     assert [r.status_code for r in responses] == [200] * THREADS
     assert sorted(r.json()["duplicate"] for r in responses) == [False] + [True] * (THREADS - 1)
     assert StripeEvent.objects.filter(stripe_id="evt_concurrent").count() == 1
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1
 
 
 def test_the_same_payment_as_different_events_at_once_pays_once(invoice):
@@ -58,9 +58,9 @@ def test_the_same_payment_as_different_events_at_once_pays_once(invoice):
               for i in range(THREADS)]
     responses = run_in_threads(lambda i: post_event(bodies[i]), THREADS)
     assert [r.status_code for r in responses] == [200] * THREADS
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1
 
 
 def test_two_tabs_signing_at_once_sign_once():
@@ -71,5 +71,5 @@ def test_two_tabs_signing_at_once_sign_once():
         lambda i: BrowserClient().post(f"{path}/sign", {"name": f"Signer {i}", "agree": "on"}), THREADS
     )
     assert sorted(r.status_code for r in responses) == [302] + [409] * (THREADS - 1)
-    assert ProposalSignature.all_objects.filter(proposal_id=proposal.pk).count() == 1
-    assert Order.all_objects.filter(organization_id=org.pk).count() == 1
+    assert ProposalSignature.unscoped.filter(proposal_id=proposal.pk).count() == 1
+    assert Order.unscoped.filter(organization_id=org.pk).count() == 1

@@ -64,9 +64,9 @@ def test_sign_on_the_page_records_evidence_and_api_shows_it(browser, api, org, s
     shown_sha = re.search(r'name="document_sha256" value="([0-9a-f]{64})"', page).group(1)
     response = browser.post(f"{path}/sign", {"name": "  Pat   Prospect ", "agree": "on", "document_sha256": shown_sha})
     assert response.status_code == 302 and response["Location"] == path
-    proposal = Proposal.all_objects.get(pk=sent_proposal.pk)
+    proposal = Proposal.unscoped.get(pk=sent_proposal.pk)
     assert proposal.status == ProposalStatus.SIGNED and proposal.converted_order_id is not None
-    signature = ProposalSignature.all_objects.get(proposal=proposal)
+    signature = ProposalSignature.unscoped.get(proposal=proposal)
     assert signature.name == "Pat Prospect" and signature.email == "pat@prospect.example.com"
     assert signature.ip_address == "203.0.113.7" and "TestBrowser" in signature.user_agent
     assert signature.document_sha256 == shown_sha
@@ -106,7 +106,7 @@ def test_sign_form_requires_name_and_agreement(browser, sent_proposal):
     assert response.status_code == 400
     assert "Please type your full name." in response.content.decode()
     assert "I agree" in response.content.decode()
-    assert Proposal.all_objects.get(pk=sent_proposal.pk).status == ProposalStatus.SENT
+    assert Proposal.unscoped.get(pk=sent_proposal.pk).status == ProposalStatus.SENT
 
 
 def test_double_signing_from_two_tabs_signs_once(browser, sent_proposal):
@@ -115,16 +115,16 @@ def test_double_signing_from_two_tabs_signs_once(browser, sent_proposal):
     second = browser.post(f"{path}/sign", {"name": "Someone Else", "agree": "on"})
     assert first.status_code == 302
     assert second.status_code == 409 and "already been signed" in second.content.decode()
-    assert ProposalSignature.all_objects.filter(proposal_id=sent_proposal.pk).count() == 1
-    assert ProposalSignature.all_objects.get(proposal_id=sent_proposal.pk).name == "Pat Prospect"
-    assert Order.all_objects.filter(organization_id=sent_proposal.organization_id).count() == 1
+    assert ProposalSignature.unscoped.filter(proposal_id=sent_proposal.pk).count() == 1
+    assert ProposalSignature.unscoped.get(proposal_id=sent_proposal.pk).name == "Pat Prospect"
+    assert Order.unscoped.filter(organization_id=sent_proposal.organization_id).count() == 1
 
 
 def test_a_different_document_hash_signs_nothing(browser, sent_proposal):
     path = path_of(proposal_link(proposal=sent_proposal))
     response = browser.post(f"{path}/sign", {"name": "Pat", "agree": "on", "document_sha256": "0" * 64})
     assert response.status_code == 409
-    assert Proposal.all_objects.get(pk=sent_proposal.pk).status == ProposalStatus.SENT
+    assert Proposal.unscoped.get(pk=sent_proposal.pk).status == ProposalStatus.SENT
 
 
 def test_tampered_expired_revoked_and_deleted_links_are_404(browser, settings, sent_proposal):
@@ -138,9 +138,9 @@ def test_tampered_expired_revoked_and_deleted_links_are_404(browser, settings, s
         assert browser.post(f"{bad}/sign", {"name": "x", "agree": "on"}).status_code == 404
 
     link = links.resolve(token)
-    ClientLink.all_objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ClientLink.unscoped.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert browser.get(path).status_code == 404
-    ClientLink.all_objects.filter(pk=link.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    ClientLink.unscoped.filter(pk=link.pk).update(expires_at=timezone.now() + timedelta(days=1))
     assert browser.get(path).status_code == 200
     settings.CLIENT_LINK_MAX_AGE_DAYS = 0  # the signed timestamp is older than the allowed age
     assert browser.get(path).status_code == 404
@@ -150,7 +150,7 @@ def test_tampered_expired_revoked_and_deleted_links_are_404(browser, settings, s
 
     other = path_of(proposal_link(proposal=sent_proposal))
     assert browser.get(other).status_code == 200
-    Proposal.all_objects.filter(pk=sent_proposal.pk).update(deleted_at=timezone.now())
+    Proposal.unscoped.filter(pk=sent_proposal.pk).update(deleted_at=timezone.now())
     assert browser.get(other).status_code == 404
 
 
@@ -175,17 +175,17 @@ def test_invoice_page_pay_in_simulated_mode(browser, simulated, org):
     assert "Complete payment" in browser.get(f"{path}/pay/simulated").content.decode()
     done = browser.post(f"{path}/pay/simulated")
     assert done.status_code == 302
-    invoice = Invoice.all_objects.get(pk=invoice.pk)
+    invoice = Invoice.unscoped.get(pk=invoice.pk)
     assert invoice.status == InvoiceStatus.PAID and invoice.transaction_id.startswith("txn_")
     assert invoice.ip_address == "203.0.113.7"
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
     receipt = browser.get(path).content.decode()
     assert 'id="receipt"' in receipt and invoice.transaction_id in receipt
     text = pdf_text(browser.get(f"{path}/pdf").content)
     assert invoice.number in text and "Receipt" in text and "100.00" in text
     # Paying again changes nothing.
     assert browser.post(f"{path}/pay/simulated").status_code == 302
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
 
 
 def test_simulated_checkout_is_404_when_stripe_is_configured(browser, stripe_mode, org):
@@ -242,7 +242,7 @@ def test_pay_with_stripe_opens_a_checkout_session_with_the_invoice_metadata(brow
         assert params[f"{prefix}[invoice_id]"] == str(invoice.pk)
     assert params["success_url"] == f"http://testserver{path}?paid=1"
     assert params["customer_email"] == "ada@example.com"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID  # paid only by Stripe's event
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID  # paid only by Stripe's event
     back = browser.get(f"{path}?paid=1").content.decode()
     assert "being confirmed" in back
 

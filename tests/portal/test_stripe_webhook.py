@@ -73,7 +73,7 @@ def test_bad_or_missing_signature_is_400_and_writes_nothing(invoice, header):
         response = deliver(body, header=header)
     assert response.status_code == 400 and response.json() == {"detail": "Invalid signature."}
     assert StripeEvent.objects.count() == 0
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
 
 
 def test_signed_with_another_secret_or_stale_is_400(invoice):
@@ -88,25 +88,25 @@ def test_checkout_completed_pays_the_invoice_once_and_a_replay_is_ignored(invoic
     body = event("checkout.session.completed", session(invoice))
     first = deliver(body)
     assert first.status_code == 200 and first.json() == {"received": True, "duplicate": False, "status": "processed"}
-    paid = Invoice.all_objects.get(pk=invoice.pk)
+    paid = Invoice.unscoped.get(pk=invoice.pk)
     assert paid.status == InvoiceStatus.PAID and paid.paysys == "Stripe" and paid.transaction_id == "pi_test_1"
     assert paid.stripe_payment_intent_id == "pi_test_1" and paid.date_paid is not None
-    assert Order.all_objects.filter(invoice_id=invoice.pk).count() == 1  # the same orders as charge
+    assert Order.unscoped.filter(invoice_id=invoice.pk).count() == 1  # the same orders as charge
     replay = deliver(body)
     assert replay.status_code == 200 and replay.json()["duplicate"] is True
-    assert StripeEvent.objects.count() == 1 and Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert StripeEvent.objects.count() == 1 and Payment.unscoped.filter(invoice=invoice).count() == 1
     # The PaymentIntent's own success event for the same payment changes nothing.
     intent = {"id": "pi_test_1", "object": "payment_intent", "amount_received": 12000, "currency": "usd",
               "metadata": metadata(invoice)}
     assert deliver(event("payment_intent.succeeded", intent)).json()["status"] == "processed"
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
 
 
 @pytest.mark.parametrize("over", [{"amount_total": 11999}, {"currency": "eur"}, {"amount_total": "12000"}])
 def test_a_wrong_amount_or_currency_is_recorded_not_applied(invoice, over):
     response = deliver(event("checkout.session.completed", session(invoice, **over)))
     assert response.status_code == 200 and response.json()["status"] == "mismatch"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
     row = StripeEvent.objects.get()
     assert row.status == "mismatch" and row.invoice_ref == invoice.pk and "not applied" in row.note
 
@@ -116,7 +116,7 @@ def test_unpaid_sessions_unknown_invoices_and_other_organizations_are_ignored(in
     wrong_org = session(invoice, metadata={"organization_id": str(other_org.pk), "invoice_id": str(invoice.pk)})
     assert deliver(event("checkout.session.completed", wrong_org)).json()["status"] == "ignored"
     assert deliver(event("checkout.session.completed", session(invoice, metadata={}))).json()["status"] == "ignored"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
 
 
 def test_unknown_types_and_odd_payloads_are_acknowledged(invoice):
@@ -132,7 +132,7 @@ def test_concurrent_redelivery_is_processed_once(invoice):
     body = event("checkout.session.completed", session(invoice), event_id="evt_same")
     responses = [deliver(body) for _ in range(3)]
     assert [r.json()["duplicate"] for r in responses] == [False, True, True]
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
 
 
 # --- against localstripe --------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_payment_intent_succeeded_then_refunded_from_localstripe(invoice, local_
     obj = intent.to_dict()
     obj.setdefault("amount_received", obj["amount"])  # localstripe does not fill this field; Stripe does
     assert deliver(event("payment_intent.succeeded", obj)).json()["status"] == "processed"
-    paid = Invoice.all_objects.get(pk=invoice.pk)
+    paid = Invoice.unscoped.get(pk=invoice.pk)
     assert paid.status == InvoiceStatus.PAID and paid.stripe_payment_intent_id == intent.id
 
     charge_id = obj["latest_charge"] if isinstance(obj.get("latest_charge"), str) else obj["latest_charge"]["id"]
@@ -185,7 +185,7 @@ def test_payment_intent_succeeded_then_refunded_from_localstripe(invoice, local_
     assert charge["refunded"] is True and charge["payment_intent"] == intent.id
     response = deliver(event("charge.refunded", charge))
     assert response.json()["status"] == "processed"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.REFUNDED
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.REFUNDED
 
 
 def test_partial_refund_leaves_the_invoice_paid(invoice):
@@ -193,17 +193,17 @@ def test_partial_refund_leaves_the_invoice_paid(invoice):
     charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_1", "amount": 12000,
               "amount_refunded": 2000, "refunded": False}
     assert deliver(event("charge.refunded", charge)).json()["status"] == "ignored"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.PAID
     charge.update(amount_refunded=12000, refunded=True)
     assert deliver(event("charge.refunded", charge)).json()["status"] == "processed"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.REFUNDED
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.REFUNDED
 
 
 def test_payment_failed_is_recorded(invoice):
     intent = {"id": "pi_failed", "object": "payment_intent", "metadata": metadata(invoice),
               "last_payment_error": {"message": "Your card was declined."}}
     assert deliver(event("payment_intent.payment_failed", intent)).json()["status"] == "processed"
-    assert Invoice.all_objects.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
+    assert Invoice.unscoped.get(pk=invoice.pk).status == InvoiceStatus.UNPAID
 
 
 def test_stripe_events_record_api_events(invoice):
@@ -211,13 +211,13 @@ def test_stripe_events_record_api_events(invoice):
 
     failed = {"id": "pi_x", "object": "payment_intent", "metadata": metadata(invoice)}
     deliver(event("payment_intent.payment_failed", failed))
-    (recorded,) = Event.all_objects.filter(type="invoice.payment_failed")
+    (recorded,) = Event.unscoped.filter(type="invoice.payment_failed")
     assert recorded.organization_id == invoice.organization_id and recorded.object_id == invoice.pk
     assert recorded.actor_type == "system"
     deliver(event("checkout.session.completed", session(invoice)))
     deliver(event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_test_1", "amount": 12000,
                                       "amount_refunded": 12000, "refunded": True}))
-    refund = Event.all_objects.filter(type="invoice.updated", object_id=invoice.pk).latest("created_at")
+    refund = Event.unscoped.filter(type="invoice.updated", object_id=invoice.pk).latest("created_at")
     assert refund.data["status"] == "Refunded" and refund.previous_attributes["status"] == "Paid"
 
 

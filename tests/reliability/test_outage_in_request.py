@@ -49,7 +49,7 @@ def test_driver_error_mid_transaction_is_503_and_rolls_back_the_request(api, org
     assert_detail(response, 503, UNAVAILABLE)
     assert response["Retry-After"] == "5" and response["X-Request-ID"]
     assert "closed" not in response.content.decode()
-    assert not Order.all_objects.filter(organization=org).exists()
+    assert not Order.unscoped.filter(organization=org).exists()
     assert api.post("/api/orders", order_body(client), format="json").status_code == 201
 
 
@@ -68,9 +68,9 @@ def test_failed_commit_is_503_json_and_keeps_nothing(transactional_db, monkeypat
         patch.setattr(connection, "commit", broken_commit)
         response = api.post("/api/orders", order_body(client), format="json")
     assert_detail(response, 503, UNAVAILABLE)
-    assert not Order.all_objects.filter(organization=org).exists()
+    assert not Order.unscoped.filter(organization=org).exists()
     assert api.post("/api/orders", order_body(client), format="json").status_code == 201
-    assert Order.all_objects.filter(organization=org).count() == 1
+    assert Order.unscoped.filter(organization=org).count() == 1
 
 
 def terminate_backend(pid: int) -> None:
@@ -121,7 +121,7 @@ def test_backend_killed_mid_transaction_is_503_and_the_next_request_reconnects(c
         response = api.post("/api/orders", order_body(client), format="json")
     assert_detail(response, 503, UNAVAILABLE)
     assert "terminating" not in response.content.decode()
-    assert not Order.all_objects.filter(organization=org).exists()
+    assert not Order.unscoped.filter(organization=org).exists()
     assert api.post("/api/orders", order_body(client), format="json").status_code == 201
     assert api.get("/api/health").status_code == 200
 
@@ -140,5 +140,5 @@ def test_backend_killed_just_before_commit_is_503_and_keeps_nothing(committed, m
         patch.setattr(connection, "commit", commit_after_kill)
         response = api.post("/api/orders", order_body(client), format="json")
     assert_detail(response, 503, UNAVAILABLE)
-    assert not Order.all_objects.filter(organization=org).exists()
+    assert not Order.unscoped.filter(organization=org).exists()
     assert api.post("/api/orders", order_body(client), format="json").status_code == 201

@@ -54,7 +54,7 @@ def test_50_concurrent_order_creates_get_50_unique_numbers(setup):
     responses = run_in_threads(lambda i: post(raw, "/api/orders", {"user_id": str(client.pk), "service": "Rush"}), 50)
     assert statuses(responses) == [201] * 50, bodies(responses)
     assert len({r.json()["number"] for r in responses}) == 50
-    assert Order.all_objects.filter(organization=org).count() == 50
+    assert Order.unscoped.filter(organization=org).count() == 50
 
 
 def test_50_concurrent_order_creates_drawing_the_same_first_number_are_all_retried(setup, monkeypatch):
@@ -75,7 +75,7 @@ def test_50_concurrent_order_creates_drawing_the_same_first_number_are_all_retri
     numbers = [r.json()["number"] for r in responses]
     assert len(set(numbers)) == 50
     assert numbers.count("SAME0001") == 1
-    assert Order.all_objects.filter(organization=org).count() == 50
+    assert Order.unscoped.filter(organization=org).count() == 50
 
 
 def test_20_concurrent_charges_of_one_invoice_make_one_payment(setup, settings, monkeypatch):
@@ -101,10 +101,10 @@ def test_20_concurrent_charges_of_one_invoice_make_one_payment(setup, settings, 
             assert response.json() == {"message": INVALID, "errors": {"payment_method_id": [ALREADY_PAID]}}
         else:
             assert response.json()["status"] == "Paid"
-    assert Payment.all_objects.filter(invoice=invoice).count() == 1
-    orders = Order.all_objects.filter(invoice_id=invoice.pk)
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    orders = Order.unscoped.filter(invoice_id=invoice.pk)
     assert sorted(orders.values_list("service_id", flat=True)) == sorted(s.pk for s in services_)
-    assert Invoice.all_objects.get(pk=invoice.pk).charge_attempts == 1
+    assert Invoice.unscoped.get(pk=invoice.pk).charge_attempts == 1
 
 
 def test_10_concurrent_signs_of_one_proposal_make_one_order(setup):
@@ -115,9 +115,9 @@ def test_10_concurrent_signs_of_one_proposal_make_one_order(setup):
     for response in responses:
         if response.status_code == 400:
             assert response.json() == {"detail": "Cannot sign proposal with status Signed"}
-    assert Order.all_objects.filter(organization=org).count() == 1
-    signed = Proposal.all_objects.get(pk=proposal.pk)
-    assert signed.converted_order_id == Order.all_objects.get(organization=org).pk
+    assert Order.unscoped.filter(organization=org).count() == 1
+    signed = Proposal.unscoped.get(pk=proposal.pk)
+    assert signed.converted_order_id == Order.unscoped.get(organization=org).pk
 
 
 def test_concurrent_orders_and_tickets_with_the_same_new_tags_share_one_row_each(setup):
@@ -134,11 +134,11 @@ def test_concurrent_orders_and_tickets_with_the_same_new_tags_share_one_row_each
     assert statuses(responses) == [201] * 20, bodies(responses)
     for response in responses:
         assert sorted(response.json()["tags"]) == ["fresh-tag", "other-new"]
-    assert Tag.all_objects.filter(organization=org, name="fresh-tag").count() == 1
-    assert Tag.all_objects.filter(organization=org, name="other-new").count() == 1
-    assert OrderTag.objects.filter(tag__name="fresh-tag").count() == 10
-    assert TicketTag.objects.filter(tag__name="fresh-tag").count() == 10
-    assert Ticket.all_objects.filter(organization=org).count() == 10
+    assert Tag.unscoped.filter(organization=org, name="fresh-tag").count() == 1
+    assert Tag.unscoped.filter(organization=org, name="other-new").count() == 1
+    assert OrderTag.unscoped.filter(tag__name="fresh-tag").count() == 10
+    assert TicketTag.unscoped.filter(tag__name="fresh-tag").count() == 10
+    assert Ticket.unscoped.filter(organization=org).count() == 10
 
 
 def test_20_concurrent_invoice_creates_get_unique_consecutive_numbers(setup):
@@ -151,4 +151,4 @@ def test_20_concurrent_invoice_creates_get_unique_consecutive_numbers(setup):
     responses = run_in_threads(work, 20)
     assert statuses(responses) == [201] * 20, bodies(responses)
     assert sorted(r.json()["number"] for r in responses) == [f"INV-{n:05d}" for n in range(1, 21)]
-    assert Invoice.all_objects.filter(organization=org).count() == 20
+    assert Invoice.unscoped.filter(organization=org).count() == 20

@@ -23,7 +23,7 @@ def at(text: str) -> datetime:
 
 def invoice(org, user, *, total, created, status=InvoiceStatus.UNPAID, currency="USD", paid=None, due=None):
     row = make_invoice(org, user=user)
-    Invoice.all_objects.filter(organization_id=row.organization_id, pk=row.pk).update(
+    Invoice.unscoped.filter(organization_id=row.organization_id, pk=row.pk).update(
         currency=currency,
         total=Decimal(total), created_at=at(created), status=status, date_paid=paid and at(paid),
         date_due=due and at(due),
@@ -32,7 +32,7 @@ def invoice(org, user, *, total, created, status=InvoiceStatus.UNPAID, currency=
 
 
 def stamp(model, row, **fields):
-    model.all_objects.filter(organization_id=row.organization_id, pk=row.pk).update(**{k: at(v) if isinstance(v, str) else v for k, v in fields.items()})
+    model.unscoped.filter(organization_id=row.organization_id, pk=row.pk).update(**{k: at(v) if isinstance(v, str) else v for k, v in fields.items()})
 
 
 @pytest.fixture

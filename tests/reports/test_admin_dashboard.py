@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def paid_invoice(org, user, total, currency="USD", **over):
     row = make_invoice(org, user=user)
     now = timezone.now()
-    Invoice.all_objects.filter(organization_id=row.organization_id, pk=row.pk).update(
+    Invoice.unscoped.filter(organization_id=row.organization_id, pk=row.pk).update(
         total=Decimal(total), currency=currency, status=InvoiceStatus.PAID, date_paid=now, **over
     )
     return row
@@ -33,7 +33,7 @@ def business(org, other_org):
     paid_invoice(org, ada, "1234.56")
     paid_invoice(org, ada, "77.00", currency="EUR")
     owed = make_invoice(org, user=ada)
-    Invoice.all_objects.filter(organization_id=org.id, pk=owed.pk).update(total=Decimal("300.00"), date_due=timezone.now())
+    Invoice.unscoped.filter(organization_id=org.id, pk=owed.pk).update(total=Decimal("300.00"), date_due=timezone.now())
     make_order(org, ada, employees=[mia], status=OrderStatus.IN_PROGRESS, number="ORD-MIA")
     make_order(org, ada, status=OrderStatus.COMPLETED, number="ORD-DONE")
     ticket = make_ticket(org, ada, subject="Help me")

@@ -22,17 +22,17 @@ def seed(org, count: int):
     clients = bulk.clients(org, 4)
     orders = bulk.orders(org, count, client=clients[0])
     OrderEmployee.objects.bulk_create(OrderEmployee(order=o, user=members[i % 3]) for i, o in enumerate(orders))
-    tasks = OrderTask.all_objects.bulk_create(
+    tasks = OrderTask.unscoped.bulk_create(
         OrderTask(organization=org, order=o, name="t", due_at=timezone.now() - timedelta(days=1)) for o in orders
     )
     TaskEmployee.objects.bulk_create(TaskEmployee(task=t, user=members[i % 3]) for i, t in enumerate(tasks))
-    tickets = Ticket.all_objects.bulk_create(
+    tickets = Ticket.unscoped.bulk_create(
         Ticket(organization=org, user=clients[i % 4], subject=f"T{i}") for i in range(count)
     )
     TicketEmployee.objects.bulk_create(TicketEmployee(ticket=t, user=members[i % 3]) for i, t in enumerate(tickets))
     now = timezone.now()
-    start = Invoice.all_objects.filter(organization=org).count() + 1  # number_seq is unique per organization
-    Invoice.all_objects.bulk_create(
+    start = Invoice.unscoped.filter(organization=org).count() + 1  # number_seq is unique per organization
+    Invoice.unscoped.bulk_create(
         Invoice(
             organization=org, user=clients[i % 4], number=f"B-{start + i}", number_seq=start + i,
             currency=("USD", "EUR")[i % 2], total=Decimal("12.34"),

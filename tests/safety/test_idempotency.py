@@ -48,7 +48,7 @@ def test_a_repeat_replays_the_stored_answer_and_does_nothing(api, org):
 def test_without_a_key_every_request_runs(api, org):
     assert api.post(URL, ADA, format="json").status_code == 201
     assert api.post(URL, {**ADA, "email": "two@example.com"}, format="json").status_code == 201
-    assert clients_of(org) == 2 and not IdempotencyKey.all_objects.exists()
+    assert clients_of(org) == 2 and not IdempotencyKey.unscoped.exists()
 
 
 def test_puts_and_deletes_are_replayed_too(api, org):
@@ -98,7 +98,7 @@ def test_a_5xx_stores_nothing_and_the_key_can_be_retried(api, org, monkeypatch):
     monkeypatch.setattr(clients.services, "client_create", outage)
     failed = send(api, "POST", URL, ADA, "retry-me")
     assert failed.status_code == 500 and "Idempotent-Replayed" not in failed
-    assert not IdempotencyKey.all_objects.exists()
+    assert not IdempotencyKey.unscoped.exists()
     monkeypatch.setattr(clients.services, "client_create", real)
     retried = send(api, "POST", URL, ADA, "retry-me")
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
@@ -149,18 +149,18 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(api, org):
 def test_an_expired_key_runs_again_and_the_purge_deletes_only_expired_keys(api, org, settings):
     assert send(api, "POST", URL, ADA, "old").status_code == 201
     assert send(api, "POST", URL, {**ADA, "email": "b@example.com"}, "fresh").status_code == 201
-    IdempotencyKey.all_objects.filter(key="old").update(expires_at=timezone.now() - timedelta(seconds=1))
+    IdempotencyKey.unscoped.filter(key="old").update(expires_at=timezone.now() - timedelta(seconds=1))
     rerun = send(api, "POST", URL, {**ADA, "email": "c@example.com"}, "old")  # a new request: no 422
     assert rerun.status_code == 201 and "Idempotent-Replayed" not in rerun
-    IdempotencyKey.all_objects.filter(key="old").update(expires_at=timezone.now() - timedelta(seconds=1))
+    IdempotencyKey.unscoped.filter(key="old").update(expires_at=timezone.now() - timedelta(seconds=1))
     assert services.purge_expired() == 1
-    assert list(IdempotencyKey.all_objects.values_list("key", flat=True)) == ["fresh"]
+    assert list(IdempotencyKey.unscoped.values_list("key", flat=True)) == ["fresh"]
 
 
 def test_keys_live_for_the_configured_ttl(api, settings):
     settings.IDEMPOTENCY_KEY_TTL_HOURS = 48
     send(api, "POST", URL, ADA, "ttl")
-    row = IdempotencyKey.all_objects.get()
+    row = IdempotencyKey.unscoped.get()
     assert timedelta(hours=47, minutes=59) < row.expires_at - row.created_at <= timedelta(hours=48, seconds=1)
 
 
@@ -178,7 +178,7 @@ def test_refused_requests_claim_nothing(org, owner, anon):
     assert_detail(send(reader, "POST", URL, ADA, "k"), 403, "This token is read-only.")
     assert_detail(send(anon, "POST", URL, ADA, "k"), 401, "Unauthorized")
     assert_detail(send(anon, "POST", URL, ADA, "k", HTTP_AUTHORIZATION="Bearer nope"), 401, "Unauthorized")
-    assert not IdempotencyKey.all_objects.exists()
+    assert not IdempotencyKey.unscoped.exists()
 
 
 def test_a_keyed_request_looks_its_token_up_once(api, org):
@@ -197,4 +197,4 @@ def test_routes_without_token_authentication_ignore_the_header(api):
     taken as a key there, whatever Authorization header comes with it."""
     response = api.post("/api/stripe/webhook", {"id": "evt_1"}, format="json", HTTP_IDEMPOTENCY_KEY="")
     assert "Idempotency-Key" not in response.content.decode()
-    assert not IdempotencyKey.all_objects.exists()
+    assert not IdempotencyKey.unscoped.exists()

@@ -86,7 +86,7 @@ def _create(*args):
     out = io.StringIO()
     call_command("create_api_token", *args, stdout=out)
     raw = out.getvalue().strip().splitlines()[-1]
-    return ApiToken.all_objects.get(token_hash=hash_token(raw)), raw
+    return ApiToken.unscoped.get(token_hash=hash_token(raw)), raw
 
 
 def test_create_api_token_scope_and_rate_limit(org, owner):

@@ -66,7 +66,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     invoice = make_invoice(org, user=client, items=[{"name": "Work", "quantity": 1, "amount": Decimal("10.00"),
                                                       "service_id": str(service.pk)}])
     paid_invoice = make_invoice(org, user=client)
-    Payment.all_objects.create(organization=org, invoice=paid_invoice, provider="manual", amount=Decimal("10.00"),
+    Payment.unscoped.create(organization=org, invoice=paid_invoice, provider="manual", amount=Decimal("10.00"),
                                currency="USD")
     proposal = make_proposal(org, services_=[service], client_email=f"prospect@{tag}.example.com")
     sent_proposal = make_proposal(org, status="sent", services_=[service])
@@ -74,7 +74,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     support.add_employee(ticket, member)
     support.add_tag(ticket, order.tag_links.first().tag)
     ticket_message = support.add_message(ticket, member)
-    subscription = Subscription.all_objects.create(organization=org, user=client, invoice=invoice)
+    subscription = Subscription.unscoped.create(organization=org, user=client, invoice=invoice)
     engagement = make_engagement(org, client, name=f"Engagement {tag}")
     project = make_project(org, engagement, service=service, name=f"Project {tag}")
     conversation = make_conversation(org, project, subject=f"Thread {tag}")
@@ -89,7 +89,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
         ticket_message=ticket_message,
         engagement=engagement, project=project, conversation=conversation, conversation_message=conversation_message,
         token=token, raw_token=raw, event=event, endpoint=endpoint,
-        delivery=WebhookDelivery.all_objects.get(event=event, endpoint=endpoint),
+        delivery=WebhookDelivery.unscoped.get(event=event, endpoint=endpoint),
     )
 
 

@@ -268,20 +268,20 @@ TAG_CELLS = [
     ("method", "path", "body", "model", "link"), [pytest.param(*c[1:], id=c[0]) for c in TAG_CELLS]
 )
 def test_naming_another_tenants_tag_creates_an_own_tag(api_b, tenant_a, tenant_b, method, path, body, model, link):
-    a_links = list(link.objects.filter(tag=tenant_a.tag).values_list("pk", flat=True))
+    a_links = list(link.unscoped.filter(tag=tenant_a.tag).values_list("pk", flat=True))
     response = call(api_b, method, path.format(b=tenant_b), body(tenant_b, tenant_a.tag.name))
     assert response.status_code in (200, 201), response.content
     assert response.json()["tags"] == [tenant_a.tag.name]
-    own = Tag.all_objects.get(organization=tenant_b.org, name=tenant_a.tag.name)
-    parent = model.all_objects.get(pk=response.json()["id"])
-    assert [tag_link.tag_id for tag_link in link.objects.filter(**{model._meta.model_name: parent})] == [own.pk]
-    assert list(link.objects.filter(tag=tenant_a.tag).values_list("pk", flat=True)) == a_links
+    own = Tag.unscoped.get(organization=tenant_b.org, name=tenant_a.tag.name)
+    parent = model.unscoped.get(pk=response.json()["id"])
+    assert [tag_link.tag_id for tag_link in link.unscoped.filter(**{model._meta.model_name: parent})] == [own.pk]
+    assert list(link.unscoped.filter(tag=tenant_a.tag).values_list("pk", flat=True)) == a_links
 
 
 def test_invoice_by_email_of_another_tenants_client_bills_an_own_client(api_b, tenant_a, tenant_b):
     response = api_b.post("/api/invoices", {"email": tenant_a.client.email, "items": [ITEM]}, format="json")
     assert response.status_code == 201, response.content
-    invoice = Invoice.all_objects.select_related("user").get(pk=response.json()["id"])
+    invoice = Invoice.unscoped.select_related("user").get(pk=response.json()["id"])
     assert invoice.user.organization_id == tenant_b.org.pk and invoice.user.pk != tenant_a.client.pk
     assert response.json()["client"]["id"] == str(invoice.user.pk)
 
@@ -293,5 +293,5 @@ def test_signing_with_another_tenants_client_email_opens_an_order_for_an_own_cli
                              client_email=tenant_a.client.email)
     response = api_b.post(f"/api/proposals/{proposal.pk}/sign")
     assert response.status_code == 200, response.content
-    order = Order.all_objects.select_related("user").get(pk=response.json()["order"]["id"])
+    order = Order.unscoped.select_related("user").get(pk=response.json()["order"]["id"])
     assert order.user.organization_id == tenant_b.org.pk and order.user.pk != tenant_a.client.pk

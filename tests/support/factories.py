@@ -11,28 +11,28 @@ from tests import factories
 def make_ticket(org, client=None, **over) -> Ticket:
     fields = {"subject": f"Ticket {factories.n()}", "user": client or factories.make_client(org)}
     fields.update(over)
-    return Ticket.all_objects.create(organization=org, **fields)
+    return Ticket.unscoped.create(organization=org, **fields)
 
 
 def make_tag(org, name=None):
     from orders.models import Tag
 
-    return Tag.all_objects.create(organization=org, name=name or f"tag-{factories.n()}")
+    return Tag.unscoped.create(organization=org, name=name or f"tag-{factories.n()}")
 
 
 def add_employee(ticket, user=None) -> TicketEmployee:
     user = user or factories.make_team_member(ticket.organization)
-    return TicketEmployee.objects.create(ticket=ticket, user=user)
+    return TicketEmployee.unscoped.create(ticket=ticket, user=user)
 
 
 def add_tag(ticket, tag=None) -> TicketTag:
-    return TicketTag.objects.create(ticket=ticket, tag=tag or make_tag(ticket.organization))
+    return TicketTag.unscoped.create(ticket=ticket, tag=tag or make_tag(ticket.organization))
 
 
 def add_message(ticket, user=None, **over) -> TicketMessage:
     fields = {"message": f"Message {factories.n()}", "user": user or ticket.user}
     fields.update(over)
-    return TicketMessage.all_objects.create(organization=ticket.organization, ticket=ticket, **fields)
+    return TicketMessage.unscoped.create(organization=ticket.organization, ticket=ticket, **fields)
 
 
 def at(text: str) -> datetime:

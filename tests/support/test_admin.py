@@ -130,7 +130,7 @@ def post_data(response) -> dict:
 
 def test_new_inline_message_goes_through_the_service(browser, org, owner):
     ticket = make_ticket(org)
-    Ticket.all_objects.filter(pk=ticket.pk).update(updated_at=ticket.created_at)
+    Ticket.unscoped.filter(pk=ticket.pk).update(updated_at=ticket.created_at)
     data = post_data(browser.get(change_url(ticket)))
     index = int(data["messages-TOTAL_FORMS"])
     data["messages-TOTAL_FORMS"] = str(index + 1)
@@ -138,9 +138,9 @@ def test_new_inline_message_goes_through_the_service(browser, org, owner):
                  f"messages-{index}-files": "[]"})
     response = browser.post(change_url(ticket), data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
-    message = TicketMessage.all_objects.get(ticket=ticket)
+    message = TicketMessage.unscoped.get(ticket=ticket)
     assert (message.message, message.user_id, message.organization_id) == ("From the admin", owner.pk, org.id)
-    assert Ticket.all_objects.get(pk=ticket.pk).last_message_at == message.created_at
+    assert Ticket.unscoped.get(pk=ticket.pk).last_message_at == message.created_at
 
 
 def test_status_change_in_the_admin_applies_the_date_closed_rule(browser, org):

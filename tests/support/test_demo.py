@@ -11,11 +11,11 @@ from tests import factories
 
 def snapshot(org):
     return (
-        sorted(Ticket.all_objects.filter(organization=org).values_list("id", flat=True)),
-        TicketMessage.all_objects.filter(organization=org).count(),
-        TicketEmployee.objects.filter(ticket__organization=org).count(),
-        TicketTag.objects.filter(ticket__organization=org).count(),
-        User.all_objects.filter(organization=org, email=demo.DEMO_CLIENT_EMAIL).count(),
+        sorted(Ticket.unscoped.filter(organization=org).values_list("id", flat=True)),
+        TicketMessage.unscoped.filter(organization=org).count(),
+        TicketEmployee.unscoped.filter(ticket__organization=org).count(),
+        TicketTag.unscoped.filter(ticket__organization=org).count(),
+        User.unscoped.filter(organization=org, email=demo.DEMO_CLIENT_EMAIL).count(),
     )
 
 
@@ -24,7 +24,7 @@ def test_seed_creates_one_ticket_per_status_with_messages(org, owner):
     tickets = {t.status: t for t in Ticket.objects.for_org(org)}
     assert sorted(tickets) == [1, 2, 3]
     for ticket in tickets.values():
-        messages = TicketMessage.all_objects.filter(ticket=ticket).order_by("-created_at")
+        messages = TicketMessage.unscoped.filter(ticket=ticket).order_by("-created_at")
         assert messages.count() >= 2
         assert ticket.last_message_at == messages.first().created_at
     assert tickets[3].date_closed is not None and tickets[1].date_closed is None

@@ -24,7 +24,7 @@ def test_create_returns_the_message_with_the_tokens_user(api, ticket, owner):
     assert resp.status_code == 201, resp.content
     body = resp.json()
     assert list(body) == MESSAGE_KEYS
-    stored = TicketMessage.all_objects.get()
+    stored = TicketMessage.unscoped.get()
     assert body == {
         "id": str(stored.id),
         "ticket_id": str(ticket.id),
@@ -77,7 +77,7 @@ def test_other_organizations_ticket_is_404(api, other_org, method):
 
 
 def test_deleted_ticket_is_404(api, ticket):
-    Ticket.all_objects.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
+    Ticket.unscoped.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
     assert_detail(api.get(url(ticket.id)), 404, "Not Found")
 
 
@@ -109,7 +109,7 @@ def test_delete_is_hard_and_last_message_at_follows(api, ticket):
     assert api.delete(f"/api/ticket-messages/{newer['id']}").status_code == 204
     ticket.refresh_from_db()
     assert ticket.last_message_at == older.created_at
-    assert not TicketMessage.all_objects.filter(pk=newer["id"]).exists()
+    assert not TicketMessage.unscoped.filter(pk=newer["id"]).exists()
     assert_detail(api.delete(f"/api/ticket-messages/{newer['id']}"), 404, "Not Found")
     api.delete(f"/api/ticket-messages/{older.id}")
     ticket.refresh_from_db()
@@ -119,12 +119,12 @@ def test_delete_is_hard_and_last_message_at_follows(api, ticket):
 def test_delete_other_organizations_message_is_404(api, other_org):
     foreign = add_message(make_ticket(other_org))
     assert_detail(api.delete(f"/api/ticket-messages/{foreign.id}"), 404, "Not Found")
-    assert TicketMessage.all_objects.filter(pk=foreign.pk).exists()
+    assert TicketMessage.unscoped.filter(pk=foreign.pk).exists()
 
 
 def test_delete_message_of_deleted_ticket_is_404(api, ticket):
     message = add_message(ticket)
-    Ticket.all_objects.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
+    Ticket.unscoped.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
     assert_detail(api.delete(f"/api/ticket-messages/{message.id}"), 404, "Not Found")
 
 

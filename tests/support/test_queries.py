@@ -68,7 +68,7 @@ def test_retrieve_with_one_message_and_with_fifty(api, org):
 
 def test_retrieve_of_a_deleted_ticket_is_a_single_lookup(api, org):
     ticket = rich_ticket(org)
-    Ticket.all_objects.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
+    Ticket.unscoped.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
     response, sql = count_queries(lambda: api.get(f"{URL}/{ticket.id}"))
     assert response.status_code == 404
     assert len(sql) == 2  # token, ticket (no prefetch for a missing row)

@@ -13,9 +13,9 @@ from tests.support.factories import at, make_ticket
 
 def test_message_sets_last_message_at_to_its_created_at_without_touching_updated_at(org):
     ticket = make_ticket(org)
-    Ticket.all_objects.filter(pk=ticket.pk).update(updated_at=at("2020-01-01T00:00:00"))
+    Ticket.unscoped.filter(pk=ticket.pk).update(updated_at=at("2020-01-01T00:00:00"))
     message = ticket_message_create(ticket=ticket, user=ticket.user, message="Hello")
-    stored = Ticket.all_objects.get(pk=ticket.pk)
+    stored = Ticket.unscoped.get(pk=ticket.pk)
     assert stored.last_message_at == message.created_at
     assert ticket.last_message_at == message.created_at
     assert stored.updated_at == at("2020-01-01T00:00:00")
@@ -27,7 +27,7 @@ def test_last_message_at_follows_the_newest_message(org, owner):
     ticket = make_ticket(org)
     ticket_message_create(ticket=ticket, user=ticket.user, message="first")
     second = ticket_message_create(ticket=ticket, user=owner, message="second", staff_only=True, files=[{"n": 1}])
-    assert Ticket.all_objects.get(pk=ticket.pk).last_message_at == second.created_at
+    assert Ticket.unscoped.get(pk=ticket.pk).last_message_at == second.created_at
     assert second.staff_only is True and second.files == [{"n": 1}]
 
 
@@ -41,8 +41,8 @@ def test_message_author_of_another_organization_is_refused(org, other_org):
     with pytest.raises(DomainError) as exc:
         ticket_message_create(ticket=ticket, user=factories.make_client(other_org), message="x")
     assert exc.value.status == 422
-    assert not TicketMessage.all_objects.exists()
-    assert Ticket.all_objects.get(pk=ticket.pk).last_message_at is None
+    assert not TicketMessage.unscoped.exists()
+    assert Ticket.unscoped.get(pk=ticket.pk).last_message_at is None
 
 
 def test_ticket_create_and_update_as_functions(org, owner):
@@ -81,14 +81,14 @@ def test_concurrent_messages_leave_last_message_at_on_the_newest(org):
     for thread in threads:
         thread.join()
     assert not errors
-    newest = TicketMessage.all_objects.filter(ticket=ticket).order_by("-created_at").first()
-    assert TicketMessage.all_objects.filter(ticket=ticket).count() == 20
-    assert Ticket.all_objects.get(pk=ticket.pk).last_message_at == newest.created_at
+    newest = TicketMessage.unscoped.filter(ticket=ticket).order_by("-created_at").first()
+    assert TicketMessage.unscoped.filter(ticket=ticket).count() == 20
+    assert Ticket.unscoped.get(pk=ticket.pk).last_message_at == newest.created_at
 
 
 def test_update_of_a_ticket_deleted_meanwhile_is_not_found(org):
     ticket = make_ticket(org)
-    Ticket.all_objects.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
+    Ticket.unscoped.filter(pk=ticket.pk).update(deleted_at=ticket.created_at)
     with pytest.raises(DomainError) as exc:
         ticket_update(ticket=ticket, subject="x")
     assert (exc.value.status, exc.value.detail) == (404, "Not Found")

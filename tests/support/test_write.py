@@ -25,7 +25,7 @@ def ticket(org, client_user, staff):
     ticket = make_ticket(org, client_user, subject="Original", note="keep", metadata={"a": 1})
     add_employee(ticket, staff)
     add_tag(ticket, make_tag(org, "old"))
-    Ticket.all_objects.filter(pk=ticket.pk).update(updated_at=LONG_AGO)
+    Ticket.unscoped.filter(pk=ticket.pk).update(updated_at=LONG_AGO)
     ticket.refresh_from_db()
     return ticket
 
@@ -74,7 +74,7 @@ def test_closing_stamps_date_closed_with_updated_at(api, ticket):
 
 
 def test_closed_to_closed_keeps_date_closed(api, ticket):
-    Ticket.all_objects.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
+    Ticket.unscoped.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
     data = put(api, ticket, {"status": 3}).json()
     assert data["date_closed"] == format_datetime(LONG_AGO)
     assert data["updated_at"] != data["date_closed"]
@@ -82,7 +82,7 @@ def test_closed_to_closed_keeps_date_closed(api, ticket):
 
 @pytest.mark.parametrize("new_status,label", [(1, "Open"), (2, "Pending")])
 def test_leaving_closed_clears_date_closed(api, ticket, new_status, label):
-    Ticket.all_objects.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
+    Ticket.unscoped.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
     data = put(api, ticket, {"status": new_status}).json()
     assert (data["status"], data["status_id"], data["date_closed"]) == (label, new_status, None)
 
@@ -94,12 +94,12 @@ def test_not_closed_to_not_closed_keeps_date_closed(api, ticket):
 
 def test_created_closed_then_closed_again_stays_null(api, ticket):
     # Created Closed (defect 34: no stamp); Closed → Closed leaves date_closed unchanged.
-    Ticket.all_objects.filter(pk=ticket.pk).update(status=3)
+    Ticket.unscoped.filter(pk=ticket.pk).update(status=3)
     assert put(api, ticket, {"status": 3}).json()["date_closed"] is None
 
 
 def test_status_only_without_status_keeps_date_closed(api, ticket):
-    Ticket.all_objects.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
+    Ticket.unscoped.filter(pk=ticket.pk).update(status=3, date_closed=LONG_AGO)
     assert put(api, ticket, {"subject": "x"}).json()["date_closed"] == format_datetime(LONG_AGO)
 
 
@@ -138,7 +138,7 @@ def test_employees_replace_in_assignment_order_and_empty_clears(api, org, ticket
     data = put(api, ticket, {"employees": ids}).json()
     assert [e["id"] for e in data["employees"]] == ids[:3]
     assert put(api, ticket, {"employees": []}).json()["employees"] == []
-    assert not TicketEmployee.objects.filter(ticket=ticket).exists()
+    assert not TicketEmployee.unscoped.filter(ticket=ticket).exists()
 
 
 @pytest.mark.parametrize("kind", ["client", "other_org_member", "unknown", "not_uuid"])
@@ -151,8 +151,8 @@ def test_bad_employee_is_422_and_nothing_changes(api, org, other_org, ticket, st
     }[kind]()
     response = put(api, ticket, {"employees": [bad], "tags": ["fresh"], "status": 3})
     assert_envelope(response, 422, EMPLOYEE_MISSING)
-    assert list(TicketEmployee.objects.filter(ticket=ticket).values_list("user_id", flat=True)) == [staff.id]
-    assert not Tag.all_objects.filter(name="fresh").exists()
+    assert list(TicketEmployee.unscoped.filter(ticket=ticket).values_list("user_id", flat=True)) == [staff.id]
+    assert not Tag.unscoped.filter(name="fresh").exists()
     ticket.refresh_from_db()
     assert ticket.status == 1 and ticket.date_closed is None
 
@@ -166,7 +166,7 @@ def test_tags_replace_and_empty_clears(api, org, ticket):
     assert data["tags"] == ["z", "old", "a"]
     assert Tag.objects.for_org(org).filter(name="old").count() == 1
     assert put(api, ticket, {"tags": []}).json()["tags"] == []
-    assert not TicketTag.objects.filter(ticket=ticket).exists()
+    assert not TicketTag.unscoped.filter(ticket=ticket).exists()
 
 
 def test_update_response_includes_messages(api, ticket):
@@ -236,11 +236,11 @@ def test_delete_is_a_soft_delete(api, ticket):
     message = add_message(ticket)
     response = api.delete(f"{URL}/{ticket.id}")
     assert response.status_code == 204 and response.content == b""
-    stored = Ticket.all_objects.get(pk=ticket.pk)
+    stored = Ticket.unscoped.get(pk=ticket.pk)
     assert stored.deleted_at is not None
     assert stored.updated_at == stored.deleted_at
-    assert TicketMessage.all_objects.filter(pk=message.pk).exists()
-    assert TicketEmployee.objects.filter(ticket=ticket).exists() and TicketTag.objects.filter(ticket=ticket).exists()
+    assert TicketMessage.unscoped.filter(pk=message.pk).exists()
+    assert TicketEmployee.unscoped.filter(ticket=ticket).exists() and TicketTag.unscoped.filter(ticket=ticket).exists()
     assert_detail(api.get(f"{URL}/{ticket.id}"), 404, "Not Found")
     assert_detail(put(api, ticket, {}), 404, "Not Found")
     assert_detail(api.delete(f"{URL}/{ticket.id}"), 404, "Not Found")
@@ -259,7 +259,7 @@ def test_delete_unknown_is_404(api, path_id):
 
 def test_other_org_cannot_delete(other_api, ticket):
     assert_detail(other_api.delete(f"{URL}/{ticket.id}"), 404, "Not Found")
-    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert Ticket.objects.for_org(ticket.organization_id).filter(pk=ticket.pk).exists()
 
 
 def test_status_label_map(ticket):

@@ -15,7 +15,7 @@ TAG_KEYS = ["id", "name", "color", "orders_count", "tickets_count", "created_at"
 def test_create_returns_the_tag(api, org):
     resp = api.post("/api/tags", {"name": " Urgent ", "color": "#FFaa00"}, format="json")
     assert resp.status_code == 201, resp.content
-    tag = Tag.all_objects.get()
+    tag = Tag.unscoped.get()
     assert resp.json() == {
         "id": str(tag.id),
         "name": "Urgent",
@@ -49,7 +49,7 @@ def test_name_is_unique_ignoring_case(api, org, other_org):
 
 def test_update_is_partial_and_checks_uniqueness(api, org):
     tag = make_tag(org, "alpha")
-    Tag.all_objects.filter(pk=tag.pk).update(color="#000000")
+    Tag.unscoped.filter(pk=tag.pk).update(color="#000000")
     make_tag(org, "beta")
     assert_envelope(api.put(f"/api/tags/{tag.id}", {"name": "BETA"}, format="json"), 400,
                     {"name": ["The name has already been taken."]})
@@ -80,8 +80,8 @@ def test_delete_removes_the_tag_from_orders_and_tickets(api, org):
     OrderTag.objects.create(order=order, tag=tag)
     add_tag(ticket, tag)
     assert api.delete(f"/api/tags/{tag.id}").status_code == 204
-    assert not Tag.all_objects.filter(pk=tag.pk).exists()
-    assert not OrderTag.objects.filter(order=order).exists() and not TicketTag.objects.filter(ticket=ticket).exists()
+    assert not Tag.unscoped.filter(pk=tag.pk).exists()
+    assert not OrderTag.unscoped.filter(order=order).exists() and not TicketTag.unscoped.filter(ticket=ticket).exists()
     assert api.get(f"/api/orders/{order.id}").json()["tags"] == []
     assert api.get(f"/api/tickets/{ticket.id}").json()["tags"] == []
     assert_detail(api.delete(f"/api/tags/{tag.id}"), 404, "Not Found")
@@ -92,7 +92,7 @@ def test_other_organizations_tag_is_404(api, other_org, method):
     tag = make_tag(other_org, "theirs")
     resp = getattr(api, method)(f"/api/tags/{tag.id}", {"name": "mine"}, format="json")
     assert_detail(resp, 404, "Not Found")
-    assert Tag.all_objects.get(pk=tag.pk).name == "theirs"
+    assert Tag.unscoped.get(pk=tag.pk).name == "theirs"
 
 
 def test_list_is_scoped_sorted_and_filtered(api, org, other_org):
@@ -113,8 +113,8 @@ def test_order_tags_find_existing_tag_ignoring_case(api, org):
                     format="json")
     assert resp.status_code == 201, resp.content
     assert resp.json()["tags"] == ["Urgent", "new"]
-    assert Tag.all_objects.filter(organization=org).count() == 2
-    assert OrderTag.objects.filter(tag=tag).count() == 1
+    assert Tag.unscoped.filter(organization=org).count() == 2
+    assert OrderTag.unscoped.filter(tag=tag).count() == 1
 
 
 def test_ticket_tags_find_existing_tag_ignoring_case(api, org):

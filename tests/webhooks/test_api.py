@@ -33,7 +33,7 @@ def test_create_answers_the_endpoint_with_its_secret_once(api):
         PUBLIC, ["order.created"], "Zapier", "enabled")
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/=]+", body["secret"])
     assert len(base64.b64decode(body["secret"][6:])) >= 24
-    assert WebhookEndpoint.all_objects.get(pk=body["id"]).secret == body["secret"]
+    assert WebhookEndpoint.unscoped.get(pk=body["id"]).secret == body["secret"]
     retrieved = api.get(f"{URL}/{body['id']}").json()
     assert set(retrieved) == KEYS and "secret" not in api.get(URL).json()["data"][0]
 
@@ -90,7 +90,7 @@ def test_rotate_secret_answers_a_new_secret(api):
     resp = api.post(f"{URL}/{body['id']}/rotate_secret")
     assert resp.status_code == 200
     assert resp.json()["secret"].startswith("whsec_") and resp.json()["secret"] != body["secret"]
-    assert WebhookEndpoint.all_objects.get(pk=body["id"]).secret == resp.json()["secret"]
+    assert WebhookEndpoint.unscoped.get(pk=body["id"]).secret == resp.json()["secret"]
 
 
 def test_test_queues_a_webhook_test_delivery_to_that_endpoint_only(api):
@@ -100,7 +100,7 @@ def test_test_queues_a_webhook_test_delivery_to_that_endpoint_only(api):
     assert resp.status_code == 202
     assert set(resp.json()) == DELIVERY_KEYS
     assert (resp.json()["event_type"], resp.json()["status"], resp.json()["attempts"]) == ("webhook.test", "pending", 0)
-    assert WebhookDelivery.all_objects.filter(endpoint_id=other["id"], event_type="webhook.test").count() == 0
+    assert WebhookDelivery.unscoped.filter(endpoint_id=other["id"], event_type="webhook.test").count() == 0
     deliveries = api.get(f"{URL}/{body['id']}/deliveries").json()
     assert deliveries["meta"]["total"] == 1 and deliveries["data"][0]["id"] == resp.json()["id"]
 
@@ -112,7 +112,7 @@ def test_events_fan_out_to_subscribed_enabled_endpoints(api, org):
     api.put(f"{URL}/{disabled['id']}", {"status": "disabled"}, format="json")
     client = api.post("/api/clients", {"name_f": "A", "name_l": "B", "email": "ab@example.com"}, format="json").json()
     by_endpoint = lambda e: sorted(  # noqa: E731
-        WebhookDelivery.all_objects.filter(endpoint_id=e["id"]).values_list("event_type", flat=True))
+        WebhookDelivery.unscoped.filter(endpoint_id=e["id"]).values_list("event_type", flat=True))
     assert by_endpoint(orders) == []
     assert "client.created" in by_endpoint(everything)
     assert "client.created" not in by_endpoint(disabled)
@@ -126,7 +126,7 @@ def test_deliveries_newest_first_and_retry(api):
     second = api.post(f"{URL}/{body['id']}/test").json()
     page = api.get(f"{URL}/{body['id']}/deliveries").json()
     assert [d["id"] for d in page["data"]] == [second["id"], first["id"]]
-    WebhookDelivery.all_objects.filter(pk=first["id"]).update(status="failed", next_attempt_at=None, attempts=8)
+    WebhookDelivery.unscoped.filter(pk=first["id"]).update(status="failed", next_attempt_at=None, attempts=8)
     resp = api.post(f"/api/webhook-deliveries/{first['id']}/retry")
     assert resp.status_code == 202
     assert resp.json()["status"] == "pending" and resp.json()["next_attempt_at"] is not None

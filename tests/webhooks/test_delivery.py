@@ -36,7 +36,7 @@ def make_client(api, n=1):
 
 
 def only_delivery(endpoint) -> WebhookDelivery:
-    return WebhookDelivery.all_objects.get(endpoint_id=endpoint["id"], event_type="client.created")
+    return WebhookDelivery.unscoped.get(endpoint_id=endpoint["id"], event_type="client.created")
 
 
 def run(delivery: WebhookDelivery) -> str:
@@ -53,7 +53,7 @@ def test_signed_delivery_verifies_with_standardwebhooks(api, allow_private, rece
     [request] = receiver.requests
     headers = {k.lower(): v for k, v in request["headers"].items()}
     payload = Webhook(endpoint["secret"]).verify(request["body"], headers)
-    event = Event.all_objects.get(pk=delivery.event_id)
+    event = Event.unscoped.get(pk=delivery.event_id)
     assert payload == api.get(f"/api/events/{event.pk}").json()
     assert headers["webhook-id"] == str(delivery.pk)
     assert headers["content-type"] == "application/json"
@@ -97,7 +97,7 @@ def test_failures_retry_on_the_schedule_with_the_same_webhook_id(api, allow_priv
         delivery.refresh_from_db()
         assert delivery.attempts == 2
         assert timedelta(seconds=299) < delivery.next_attempt_at - delivery.last_attempt_at <= timedelta(seconds=300)
-        WebhookDelivery.all_objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        WebhookDelivery.unscoped.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
         services.deliveries_enqueue_due()
         assert run(delivery) == "succeeded"
         ids = {r["headers"]["webhook-id"] for r in receiver.requests}
@@ -111,7 +111,7 @@ def test_after_the_last_attempt_the_delivery_is_failed(api, allow_private, setti
         make_client(api)
         delivery = only_delivery(endpoint)
         assert run(delivery) == "retrying"
-        WebhookDelivery.all_objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        WebhookDelivery.unscoped.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
         services.deliveries_enqueue_due()
         assert run(delivery) == "failed"
         delivery.refresh_from_db()
@@ -139,7 +139,7 @@ def test_connection_errors_and_timeouts_are_failed_attempts(api, allow_private, 
         assert delivery.last_status_code is None and "Timed out" in delivery.last_error
     unreachable = endpoint_for(api, "http://127.0.0.1:9/none")
     make_client(api, 2)
-    delivery = WebhookDelivery.all_objects.get(endpoint_id=unreachable["id"])
+    delivery = WebhookDelivery.unscoped.get(endpoint_id=unreachable["id"])
     assert run(delivery) == "retrying"
     delivery.refresh_from_db()
     assert delivery.last_error.startswith("ConnectionError")
@@ -172,15 +172,15 @@ def test_an_endpoint_is_disabled_after_consecutive_failed_deliveries(api, org, a
         endpoint = endpoint_for(api, receiver.url)
         for n in range(3):
             make_client(api, n)
-        deliveries = list(WebhookDelivery.all_objects.filter(endpoint_id=endpoint["id"]).order_by("created_at"))
+        deliveries = list(WebhookDelivery.unscoped.filter(endpoint_id=endpoint["id"]).order_by("created_at"))
         assert [run(d) for d in deliveries[:2]] == ["failed", "failed"]
-        assert WebhookEndpoint.all_objects.get(pk=endpoint["id"]).status == "enabled"
+        assert WebhookEndpoint.unscoped.get(pk=endpoint["id"]).status == "enabled"
         assert run(deliveries[2]) == "failed"
     assert api.get(f"/api/webhook-endpoints/{endpoint['id']}").json()["status"] == "disabled"
     event = Event.objects.for_org(org).get(type="webhook_endpoint.disabled")
     assert event.actor["type"] == "system" and event.previous_attributes == {"status": "enabled"}
     make_client(api, 9)
-    assert WebhookDelivery.all_objects.filter(endpoint_id=endpoint["id"]).count() == 3  # no more deliveries
+    assert WebhookDelivery.unscoped.filter(endpoint_id=endpoint["id"]).count() == 3  # no more deliveries
 
 
 def test_a_success_resets_the_failure_count(api, allow_private, settings):
@@ -190,15 +190,15 @@ def test_a_success_resets_the_failure_count(api, allow_private, settings):
         endpoint = endpoint_for(api, receiver.url)
         for n in range(3):
             make_client(api, n)
-        deliveries = list(WebhookDelivery.all_objects.filter(endpoint_id=endpoint["id"]).order_by("created_at"))
+        deliveries = list(WebhookDelivery.unscoped.filter(endpoint_id=endpoint["id"]).order_by("created_at"))
         assert [run(d) for d in deliveries] == ["failed", "succeeded", "failed"]
-    assert WebhookEndpoint.all_objects.get(pk=endpoint["id"]).status == "enabled"
+    assert WebhookEndpoint.unscoped.get(pk=endpoint["id"]).status == "enabled"
 
 
 def test_the_body_is_the_event_json(api, allow_private, receiver):
     endpoint = endpoint_for(api, receiver.url, events=["*"])
     resp = api.post(f"/api/webhook-endpoints/{endpoint['id']}/test")
-    delivery = WebhookDelivery.all_objects.get(pk=resp.json()["id"])
+    delivery = WebhookDelivery.unscoped.get(pk=resp.json()["id"])
     assert run(delivery) == "succeeded"
     body = json.loads(receiver.requests[-1]["body"])
     assert body["type"] == "webhook.test" and body["object"] == {"type": "webhook_endpoint", "id": endpoint["id"]}

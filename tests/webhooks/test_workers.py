@@ -65,7 +65,7 @@ def setup(settings):
     def make(url):
         endpoint = webhook_endpoint_create(organization=org, url=url, enabled_events=["client.created"])
         client_create(organization=org, email="worker@example.com", name_f="W", name_l="K")  # commits: job queued
-        return endpoint, WebhookDelivery.all_objects.get(endpoint=endpoint)
+        return endpoint, WebhookDelivery.unscoped.get(endpoint=endpoint)
 
     return make
 
@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(setup):
         assert (delivery.status, delivery.attempts) == ("pending", 0)
         second = manage("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2", env=env)
         try:
-            wait_for(lambda: WebhookDelivery.all_objects.get(pk=delivery.pk).status == "succeeded")
+            wait_for(lambda: WebhookDelivery.unscoped.get(pk=delivery.pk).status == "succeeded")
         finally:
             second.terminate()
             second.wait(10)
@@ -113,7 +113,7 @@ def test_the_redis_backend_runs_deliveries_and_periodic_jobs(setup, redis):
     env = worker_env(TASKS_BACKEND="rq", TASKS_REDIS_URL=REDIS_URL)
     with Receiver([200]) as receiver:
         endpoint, delivery = setup(receiver.url)  # queued on the database backend of this process: re-enqueue in Redis
-        WebhookDelivery.all_objects.filter(pk=delivery.pk).update(locked_until=None)
+        WebhookDelivery.unscoped.filter(pk=delivery.pk).update(locked_until=None)
         ticker = manage("run_periodic", "--once", env=env)
         assert ticker.wait(60) == 0, ticker.stderr.read()
         assert redis.llen("rq:queue:default") >= 2  # the sweep's delivery job and the purge

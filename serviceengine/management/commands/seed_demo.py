@@ -36,7 +36,8 @@ class Command(BaseCommand):
                 organization=org, email=OWNER_EMAIL, name_f="Dana", name_l="Owner", role=staff_role()
             )
         raw = demo_token_value()
-        if not ApiToken.all_objects.filter(token_hash=hash_token(raw)).exists():
+        # unscoped: token hashes are unique across organizations (ApiToken.issue).
+        if not ApiToken.unscoped.filter(token_hash=hash_token(raw)).exists():
             ApiToken.issue(organization=org, user=owner, name="Demo token", raw=raw)
         for module_name in APP_SEEDERS:
             try:

@@ -1,0 +1,101 @@
+"""The schema can be distributed by organization (Citus-style) without a rewrite: every org-owned table carries
+`organization_id`, every unique constraint and every declared index of such a table leads with it, and every
+table that hangs from an org-owned row is itself org-owned (junctions included). The test walks ALL installed
+models, so a new app's models are covered the day they are added."""
+from django.apps import apps
+from django.db import models
+
+from serviceengine.core.tenancy import is_org_owned
+
+# Tables with an organization column that are deliberately not tenant tables, and why.
+NOT_TENANT_TABLES = {
+    # A Django login account's link to its organization: looked up by account before any organization is known.
+    # In a distributed database it is a reference table (replicated to every node), like organizations and roles.
+    "serviceengine.StaffProfile": "reference table",
+}
+
+
+def concrete_models():
+    return [m for m in apps.get_models() if not m._meta.proxy and m._meta.managed]
+
+
+def has_organization_column(model) -> bool:
+    return any(f.column == "organization_id" for f in model._meta.concrete_fields)
+
+
+def tenant_models():
+    return [m for m in concrete_models() if has_organization_column(m) and m._meta.label not in NOT_TENANT_TABLES]
+
+
+def leading_column(model, names) -> str:
+    first = names[0].lstrip("-")
+    return model._meta.get_field(first).column
+
+
+def test_the_walk_finds_the_known_tenant_tables():
+    labels = {m._meta.label for m in tenant_models()}
+    assert {"orders.Order", "orders.OrderEmployee", "orders.OrderTag", "orders.TaskEmployee",
+            "catalog.ServiceEmployee", "support.TicketEmployee", "support.TicketTag", "billing.Payment"} <= labels
+
+
+def test_org_owned_models_carry_a_non_null_organization():
+    for model in concrete_models():
+        if not is_org_owned(model):
+            continue
+        field = model._meta.get_field("organization")
+        assert not field.null, f"{model._meta.label}.organization must be NOT NULL"
+
+
+def test_tables_with_an_organization_column_are_org_owned():
+    # ...so that their managers fail closed (LiveCount's counter rows are written by triggers, read by one query).
+    exempt = {"serviceengine.LiveCount"}
+    for model in tenant_models():
+        if model._meta.label in exempt:
+            continue
+        assert is_org_owned(model), f"{model._meta.label} has an organization but does not inherit OrgOwned"
+
+
+def test_every_row_hanging_from_an_org_owned_row_is_org_owned():
+    """Junctions and children: a foreign key to an org-owned model means the row belongs to that organization too,
+    so it must say so in its own column (distribution needs it, and so does fail-closed tenancy)."""
+    offenders = []
+    for model in concrete_models():
+        if is_org_owned(model) or model._meta.label in NOT_TENANT_TABLES:
+            continue
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is not None and is_org_owned(field.related_model):
+                offenders.append(f"{model._meta.label}.{field.name}")
+        for field in model._meta.local_many_to_many:
+            if is_org_owned(field.related_model):
+                offenders.append(f"{model._meta.label}.{field.name}")
+    assert offenders == []
+
+
+def test_many_to_many_relations_of_tenant_tables_go_through_org_owned_junctions():
+    for model in tenant_models():
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            assert not through._meta.auto_created, f"{model._meta.label}.{field.name}: declare an OrgOwned junction"
+            assert is_org_owned(through), f"{through._meta.label} must be OrgOwned"
+
+
+def test_unique_constraints_and_indexes_of_tenant_tables_lead_with_the_organization():
+    offenders = []
+    for model in tenant_models():
+        label = model._meta.label
+        for field in model._meta.concrete_fields:
+            if field.unique and not field.primary_key:  # unique=True / OneToOneField: unique on its own
+                offenders.append(f"{label}.{field.name}: unique on its own")
+        for fields in model._meta.unique_together:
+            if leading_column(model, fields) != "organization_id":
+                offenders.append(f"{label} unique_together {fields}")
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                if not constraint.fields or leading_column(model, constraint.fields) != "organization_id":
+                    offenders.append(f"{label} constraint {constraint.name}")
+        for index in model._meta.indexes:
+            if not index.fields or leading_column(model, index.fields) != "organization_id":
+                # The token lookup learns the organization from the hash: it cannot lead with it.
+                if (label, index.name) != ("serviceengine.ApiToken", "token_hash_lookup"):
+                    offenders.append(f"{label} index {index.name}")
+    assert offenders == []
