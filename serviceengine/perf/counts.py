@@ -18,9 +18,10 @@ over tens of thousands of rows costs milliseconds per request, so the counted ta
   --disable-triggers does) or run `backfill()` after.
 - SQLite (one writer at a time): row-level triggers keep one row per (organization, table), `n = n ± 1`.
 
-`live_total(model, organization)` reads the sum. A migration that changes a counted table must keep its
-triggers: on SQLite, Django rebuilds a table for most column changes and the rebuild drops them (call
-`install(connection)` again; tests/core/test_live_counts.py checks they are there).
+`live_total(model, organization)` reads the sum. On SQLite, Django rebuilds a table for most column changes and
+the rebuild drops its triggers: after every `migrate` a post_migrate hook (`ensure_triggers`, serviceengine/apps.py)
+checks every counted table and reinstalls and recounts those that lost theirs (tests/core/test_live_counts.py
+rebuilds a counted table through a real migration).
 """
 import uuid
 
@@ -221,6 +222,38 @@ def install(connection=default_connection, tables=COUNTED_TABLES) -> None:
     with transaction.atomic(using=connection.alias):
         _vendor_call(connection, _pg_install, _sqlite_install, tables)
         backfill(connection, tables)
+
+
+def missing_triggers(connection=default_connection, tables=COUNTED_TABLES) -> list[str]:
+    """The counted tables (of those that exist) lacking one of their counting triggers, or whose PostgreSQL triggers
+    are not `ENABLE ALWAYS`. A migration that makes SQLite rebuild a table drops its triggers silently."""
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in tables if t in existing]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgenabled = 'A' AND c.relname = ANY(%s)",
+                [tables],
+            )
+            present = set(cursor.fetchall())
+            expected = {table: [(table, name) for name in PG_TRIGGERS] for table in tables}
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+            present = set(cursor.fetchall())
+            expected = {t: [(t, sqlite_trigger_name(t, event)) for event in SQLITE_TRIGGERS] for t in tables}
+    return [table for table, wanted in expected.items() if not present.issuperset(wanted)]
+
+
+def ensure_triggers(connection=default_connection) -> list[str]:
+    """Reinstall (and recount) the triggers of every counted table that lost them; returns those tables. Run after
+    every `migrate` (post_migrate, serviceengine/apps.py), so a rebuilt table never answers `meta.total: 0`."""
+    if "serviceengine_livecount" not in connection.introspection.table_names():
+        return []  # migrated only part of the way: the counting migration has not run yet
+    missing = missing_triggers(connection)
+    if missing:
+        install(connection, tuple(missing))
+    return missing
 
 
 def uninstall(connection=default_connection, tables=COUNTED_TABLES) -> None:

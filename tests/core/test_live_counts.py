@@ -500,3 +500,38 @@ def test_recount_with_triggers_reinstalls_them(transactional_db):
         assert counts.live_total(Order, org) == 2  # recounted, and counted again
     finally:
         counts.install()  # later tests need the triggers whatever happened here
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite rebuilds a table to alter a column")
+def test_a_migration_that_rebuilds_a_counted_table_gets_its_triggers_back(transactional_db):
+    """A real migration that makes SQLite rebuild `orders_order` drops its triggers; the next `migrate` (its
+    post_migrate hook) finds them missing, reinstalls them and recounts, so the list total stays exact."""
+    from django.core.management import call_command
+    from django.db import migrations, models
+    from django.db.migrations.executor import MigrationExecutor
+
+    class Rebuild(migrations.Migration):
+        operations = [migrations.AlterField("order", "note", models.TextField(null=True, blank=True, default=""))]
+
+    migration = Rebuild("9999_rebuild_orders", "orders")
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state()
+    org = factories.make_org()
+    factories.make_order(org)
+    after = None
+    try:
+        with connection.schema_editor(atomic=True) as editor:
+            after = migration.apply(state.clone(), editor)
+        assert counts.missing_triggers(connection) == ["orders_order"]  # the rebuild dropped them
+        factories.make_order(org)  # written while the triggers are gone: not counted
+        assert counts.live_total(Order, org) == 1
+        call_command("migrate", verbosity=0)  # nothing to apply; post_migrate verifies the triggers
+        assert counts.missing_triggers(connection) == []
+        assert counts.live_total(Order, org) == 2  # reinstalled and recounted
+        factories.make_order(org)
+        assert counts.live_total(Order, org) == 3  # and counting again
+    finally:
+        if after is not None:
+            with connection.schema_editor(atomic=True) as editor:
+                migration.unapply(after, editor)
+        counts.install()
