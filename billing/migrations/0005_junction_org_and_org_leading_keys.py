@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_list_indexes'),
+        ('billing', '0004_stripeevent_proposalsignature'),
         ('serviceengine', '0007_junction_org_and_org_leading_keys'),
     ]
 
