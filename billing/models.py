@@ -129,6 +129,9 @@ class Invoice(SoftDeleteMixin, TenantModel):
     # the idempotency key.
     stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True)
     charge_attempts = models.PositiveIntegerField(default=0)
+    # Set while a charge is at the payment provider (billing.services.invoice_charge): concurrent charges wait for
+    # it to clear; one older than the claim timeout is a crashed request's, taken over with the same attempt.
+    charge_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]

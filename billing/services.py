@@ -6,6 +6,8 @@ Every function is keyword-only, raises `DomainError`, and locks the row it chang
 concurrent requests sign a proposal once and pay an invoice once (contract §11).
 """
 import ipaddress
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +35,8 @@ from .models import (
     Subscription,
 )
 
+logger = logging.getLogger(__name__)
+
 ZERO = Decimal("0.00")
 INVOICE_DUE_AFTER = timedelta(days=14)
 INVOICE_NUMBER_ATTEMPTS = 20
@@ -57,8 +61,8 @@ STATUS_INVALID = "The selected status is invalid."
 
 
 class ChargeDeclined(DomainError):
-    """The processor declined the charge (400 on `payment_method_id`). Raised after the attempt counter was saved,
-    so that the next charge uses a new idempotency key: a caller inside a transaction should commit it."""
+    """The processor declined the charge (400 on `payment_method_id`). Raised after the spent attempt (so that the
+    next charge uses a new idempotency key) was committed by `invoice_charge` itself."""
 
     def __init__(self, message: str):
         super().__init__(400, field="payment_method_id", message=message)
@@ -600,64 +604,128 @@ def record_payment(
     return invoice
 
 
+# A charge's claim outlives the longest provider call (every try at its connect + read timeouts) with a margin;
+# only a request that died at the provider leaves one that old.
+CHARGE_CLAIM_TTL = timedelta(
+    seconds=(1 + stripe_gateway.MAX_NETWORK_RETRIES) * sum(stripe_gateway.TIMEOUT_SECONDS) + 30
+)
+CHARGE_WAIT_SECONDS = 0.05  # how often a concurrent charge looks again while another one is at the provider
+
+
 def invoice_charge(*, invoice: Invoice, payment_method_id: str, ip_address: str | None = None) -> Invoice:
     """Charge the invoice through the configured gateway and record the payment (invoices.md, charge).
 
-    The invoice row stays locked from the status checks to the recorded payment, so concurrent charges produce
-    one payment: the others wait, then find it Paid. Refusals are 400 on `payment_method_id` (already paid, no
-    client, Refunded/Cancelled invoice, declined); 503 when payments are not configured or the processor is
-    unavailable. On success, in the same transaction: the Payment row, status Paid, `date_paid`,
-    `transaction_id`, paysys "Stripe", the caller's IP, and the orders of the items with a service.
+    No row lock is held across the network call. Three steps:
 
-    Deliberately not one atomic block: a decline saves the spent attempt number (so a retry with another card
-    gets a fresh idempotency key) and then raises `ChargeDeclined`; any other failure writes nothing."""
+    1. The claim, in a short transaction with the invoice row locked: the refusals (400 on `payment_method_id`:
+       already paid, no client, Refunded/Cancelled; 503 when payments are not configured), then
+       `charge_claimed_at` = now, committed. A concurrent charge that finds a live claim waits for it to end
+       (polling, holding nothing) and checks again: it then finds the invoice Paid. A claim older than
+       `CHARGE_CLAIM_TTL` was left by a request that died at the provider: it is taken over with the same attempt
+       number, so the same idempotency key, and the provider answers with the first call's outcome.
+    2. The provider call, outside any transaction, with the attempt's idempotency key.
+    3. The outcome, in a second short transaction with the row locked again. Paid: the Payment row, status Paid,
+       `date_paid`, `transaction_id`, paysys "Stripe", the caller's IP, the orders of the items with a service.
+       Declined: the attempt is spent (another card gets a new key), the claim released and
+       `invoice.payment_failed` recorded, committed, then `ChargeDeclined` (400) is raised: nothing is left for a
+       caller to roll back. Provider unavailable (503) or any other failure: the claim is released and the attempt
+       is not spent, so a retry replays the same key.
+
+    Callers must not wrap it in a transaction (the API runs `charge` outside the request transaction)."""
+    invoice, gateway, attempt = _charge_claim(invoice)
+    key = charge_idempotency_key(invoice, attempt)
+    try:
+        result = gateway.charge(
+            amount=invoice.total,
+            currency=invoice.currency,
+            payment_method_id=payment_method_id,
+            idempotency_key=key,
+            description=f"Invoice {invoice.number}",
+            metadata={
+                "organization_id": str(invoice.organization_id),
+                "invoice_id": str(invoice.pk),
+                "invoice_number": invoice.number,
+            },
+            customer=invoice.user.stripe_id,
+        )
+    except stripe_gateway.PaymentDeclined as exc:
+        _charge_declined(invoice, attempt)
+        raise ChargeDeclined(exc.message) from None
+    except stripe_gateway.PaymentUnavailable:
+        _charge_release(invoice)
+        raise DomainError(503, detail="Payment provider unavailable.") from None
+    except BaseException:
+        _charge_release(invoice)
+        raise
+    return _charge_paid(invoice, attempt, key, result, ip_address)
+
+
+def _charge_claim(invoice: Invoice):
+    """Step 1 of `invoice_charge`: `(invoice, gateway, attempt)` once this request holds the charge claim."""
+    while True:
+        with transaction.atomic():
+            invoice = lock(Invoice, invoice, related=("organization", "user"))
+            _charge_refusals(invoice)
+            gateway = stripe_gateway.get_gateway()
+            if gateway is None:
+                raise DomainError(503, detail="Payments are not configured.")
+            now = timezone.now()
+            claimed = invoice.charge_claimed_at
+            if claimed is None or now - claimed >= CHARGE_CLAIM_TTL:
+                _invoice_rows(invoice).update(charge_claimed_at=now)
+                invoice.charge_claimed_at = now
+                return invoice, gateway, invoice.charge_attempts + 1
+        time.sleep(CHARGE_WAIT_SECONDS)  # another request is at the provider: wait, holding no lock
+
+
+def _charge_refusals(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.PAID:
+        raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
+    if invoice.user_id is None:
+        raise DomainError(400, field="payment_method_id", message="Invoice has no client assigned.")
+    if invoice.status in UNPAYABLE_STATUSES:
+        raise DomainError(400, field="payment_method_id", message=f"Cannot charge {invoice.status_label} invoice.")
+    if Payment.all_objects.for_org(invoice.organization_id).filter(invoice=invoice).exists():
+        raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")  # one per invoice
+
+
+def _invoice_rows(invoice: Invoice):
+    return Invoice.all_objects.for_org(invoice.organization_id).filter(pk=invoice.pk)
+
+
+def _charge_release(invoice: Invoice) -> None:
     with transaction.atomic():
-        invoice = lock(Invoice, invoice, related=("organization", "user"))
-        if invoice.status == InvoiceStatus.PAID:
-            raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
-        if invoice.user_id is None:
-            raise DomainError(400, field="payment_method_id", message="Invoice has no client assigned.")
-        if invoice.status in UNPAYABLE_STATUSES:
-            raise DomainError(400, field="payment_method_id", message=f"Cannot charge {invoice.status_label} invoice.")
-        if Payment.all_objects.for_org(invoice.organization_id).filter(invoice=invoice).exists():  # one payment per invoice, whatever the status says
-            raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
-        gateway = stripe_gateway.get_gateway()
-        if gateway is None:
-            raise DomainError(503, detail="Payments are not configured.")
-        attempt = invoice.charge_attempts + 1
-        key = charge_idempotency_key(invoice, attempt)
-        try:
-            result = gateway.charge(
-                amount=invoice.total,
-                currency=invoice.currency,
-                payment_method_id=payment_method_id,
-                idempotency_key=key,
-                description=f"Invoice {invoice.number}",
-                metadata={
-                    "organization_id": str(invoice.organization_id),
-                    "invoice_id": str(invoice.pk),
-                    "invoice_number": invoice.number,
-                },
-                customer=invoice.user.stripe_id,
-            )
-        except stripe_gateway.PaymentDeclined as exc:
-            Invoice.all_objects.for_org(invoice.organization_id).filter(pk=invoice.pk).update(charge_attempts=attempt)
-            record_event("invoice.payment_failed", invoice)  # committed with the spent attempt (see the view)
-            declined = exc
-        except stripe_gateway.PaymentUnavailable:
-            raise DomainError(503, detail="Payment provider unavailable.") from None
-        else:
-            record_payment(
-                invoice,
-                provider=result.provider,
-                transaction_id=result.transaction_id,
-                payment_intent_id=result.payment_intent_id,
-                idempotency_key=key if result.provider == "stripe" else None,
-                ip_address=peer_ip(ip_address),
-                charge_attempts=attempt,
-            )
-            return invoice
-    raise ChargeDeclined(declined.message)
+        _invoice_rows(invoice).update(charge_claimed_at=None)
+
+
+def _charge_declined(invoice: Invoice, attempt: int) -> None:
+    with transaction.atomic():
+        _invoice_rows(invoice).update(charge_attempts=attempt, charge_claimed_at=None)
+        invoice.charge_attempts, invoice.charge_claimed_at = attempt, None
+        record_event("invoice.payment_failed", invoice)
+
+
+@transaction.atomic
+def _charge_paid(invoice: Invoice, attempt: int, key: str, result, ip_address) -> Invoice:
+    """Step 3 of `invoice_charge` on success, under the row lock again."""
+    invoice = lock(Invoice, invoice, related=("organization", "user"))
+    if invoice.status == InvoiceStatus.PAID or Payment.all_objects.for_org(invoice.organization_id).filter(
+        invoice=invoice
+    ).exists():
+        # Paid meanwhile by another path (a Stripe event of a checkout) while this claim was at the provider.
+        logger.error("invoice %s was paid meanwhile; charge %s not recorded", invoice.pk, result.transaction_id)
+        _invoice_rows(invoice).update(charge_claimed_at=None)
+        raise DomainError(400, field="payment_method_id", message="Invoice is already paid.")
+    return record_payment(
+        invoice,
+        provider=result.provider,
+        transaction_id=result.transaction_id,
+        payment_intent_id=result.payment_intent_id,
+        idempotency_key=key if result.provider == "stripe" else None,
+        ip_address=peer_ip(ip_address),
+        charge_attempts=attempt,
+        charge_claimed_at=None,
+    )
 
 
 @transaction.atomic

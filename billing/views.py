@@ -13,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from serviceengine.api.exceptions import validation_response
 from serviceengine.api.pagination import PageLinksPagination
 from serviceengine.api.schema import CLIENT_ROLE_MISSING, error_response
 from orders.views import ORDERS
@@ -118,6 +117,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     # queries: list → token 1 + page with client, address and role (the live total inside) 1 + items 1 = 3;
     #          retrieve → token 1 + invoice with client, address and role 1 + items 1 = 3
     resource = INVOICES
+    non_atomic_actions = frozenset({"charge"})  # the payment provider is called outside any transaction
 
     @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer, 500: CLIENT_ROLE_MISSING})
     def create(self, request):
@@ -150,17 +150,13 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @action(detail=True, methods=["post"])
     def charge(self, request, pk=None):
         data = self.validated(InvoiceChargeSerializer)
-        invoice = self.get_object()
-        try:
-            invoice = services.invoice_charge(
-                invoice=invoice,
-                payment_method_id=data["payment_method_id"],
-                ip_address=request.META.get("REMOTE_ADDR"),  # the connection's peer, never a forwarded header
-            )
-        except services.ChargeDeclined as exc:
-            # Rendered, not raised: raising would roll back the request's transaction and with it the spent
-            # attempt number, and a retry would then reuse the declined charge's idempotency key.
-            return validation_response(exc.errors, exc.status)
+        # Not inside a request transaction (`non_atomic_actions`): the service commits its claim, calls the provider
+        # holding no lock, then applies the outcome; a decline is an ordinary DomainError (400).
+        invoice = services.invoice_charge(
+            invoice=self.get_object(),
+            payment_method_id=data["payment_method_id"],
+            ip_address=request.META.get("REMOTE_ADDR"),  # the connection's peer, never a forwarded header
+        )
         return self.respond(invoice)
 
     @extend_schema(

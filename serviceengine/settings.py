@@ -113,8 +113,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections, checked before reuse so a server survives a database restart.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Every write request is one transaction (contract §11).
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# No ATOMIC_REQUESTS: write transactions are explicit, in the services and in OrgViewSet.dispatch (one per write
+# request, contract §11); reads run in autocommit.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend with a health check that reads the socket instead of sending `SELECT 1` (serviceengine/perf/dbbackend).
     DATABASES["default"]["ENGINE"] = "serviceengine.perf.dbbackend"

@@ -106,18 +106,16 @@ class OrgViewSet(viewsets.GenericViewSet):
             cls.search_fields = resource.search
             cls.sync = resource.sync
 
-    @classmethod
-    def as_view(cls, actions=None, **initkwargs):
-        view = super().as_view(actions, **initkwargs)
-        # ATOMIC_REQUESTS is replaced by `dispatch` below: reads run in autocommit (no BEGIN/COMMIT round trips; their
-        # statements see committed data one by one either way under READ COMMITTED), writes in one transaction.
-        view._non_atomic_requests = set(settings.DATABASES)
-        return view
-
     request_transaction = True  # whether this request runs in its own transaction (read by the exception handler)
+    # Write actions that manage their own transactions (e.g. `charge`, which calls a payment provider between two).
+    non_atomic_actions: frozenset = frozenset()
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method in SAFE_METHODS:
+        # The one place where a request's transaction is decided: reads run in autocommit (no BEGIN/COMMIT round
+        # trips; their statements see committed data one by one either way under READ COMMITTED), writes in one
+        # transaction, except the actions that manage their own.
+        action = getattr(self, "action_map", {}).get(request.method.lower())
+        if request.method in SAFE_METHODS or action in self.non_atomic_actions:
             self.request_transaction = False
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
