@@ -177,7 +177,7 @@ class Reader:
         ids = Many(row.id for row in rows)
         for child, query in pending:
             groups = defaultdict(list)
-            for linked in query.rows(org_id, ids):
+            for linked in query.rows(ids):
                 groups[getattr(linked, child.parent)].append(linked)
             for row in rows:
                 setattr(row, child.attr, groups.get(row.id, []))
