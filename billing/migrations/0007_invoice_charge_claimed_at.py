@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_junction_org_and_org_leading_keys'),
+        ('billing', '0006_junction_org_and_org_leading_keys'),
     ]
 
     operations = [

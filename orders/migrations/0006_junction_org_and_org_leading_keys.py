@@ -31,7 +31,7 @@ def backfill_organization(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_tag_color_case_insensitive'),
+        ('orders', '0005_order_engagement_id'),
         ('serviceengine', '0007_junction_org_and_org_leading_keys'),
     ]
 

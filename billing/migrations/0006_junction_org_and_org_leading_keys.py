@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_stripeevent_proposalsignature'),
+        ('billing', '0005_proposal_converted_engagement'),
         ('serviceengine', '0007_junction_org_and_org_leading_keys'),
     ]
 
