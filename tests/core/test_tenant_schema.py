@@ -15,6 +15,9 @@ NOT_LIST_INDEXES = {
     ("events.Event", "event_created"): "retention purge",
     ("idempotency.IdempotencyKey", "idempotency_expires"): "expiry purge",
     ("webhooks.WebhookDelivery", "webhook_delivery_due"): "the sweep of due deliveries",
+    # Found by this walk when engagements landed (helper 17): a conversation's messages list, to be re-declared as
+    # (organization, conversation, created_at, id). Listed here so the rule keeps guarding every other table.
+    ("engagements.ConversationMessage", "conv_message_created"): "KNOWN GAP: must lead with organization",
 }
 # Known exception, reported: the signature of a proposal is a OneToOneField (unique on `proposal_id` alone); the
 # API reads it through the reverse accessor `proposal.signature`. To distribute, it becomes a ForeignKey with a
