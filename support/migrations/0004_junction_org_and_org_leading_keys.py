@@ -26,7 +26,7 @@ def backfill_organization(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_junction_org_and_org_leading_keys'),
+        ('orders', '0006_junction_org_and_org_leading_keys'),
         ('serviceengine', '0007_junction_org_and_org_leading_keys'),
         ('support', '0003_list_indexes'),
     ]
