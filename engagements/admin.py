@@ -48,7 +48,7 @@ class EngagementAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:  # the API's closed_at rule, through the service
             status = form.cleaned_data["status"]
-            obj.status = Engagement.all_objects.get(pk=obj.pk).status
+            obj.status = Engagement.all_objects.for_org(obj.organization_id).get(pk=obj.pk).status
             super().save_model(request, obj, form, change)
             services.engagement_update(engagement=obj, status=status)
             obj.refresh_from_db()

@@ -62,7 +62,7 @@ def legacy_renderer(path: str):
         view.action = "retrieve"
         view.format_kwarg = None
         view.kwargs = {"pk": str(obj.pk)}
-        view.request = SimpleNamespace(organization=obj.organization, query_params={}, user=None, auth=None)
+        view.request = SimpleNamespace(organization=obj.organization_id, query_params={}, user=None, auth=None)
         fresh = view.get_queryset().filter(pk=obj.pk).first() or obj
         return to_json_value(view.read(fresh))
 

@@ -7,6 +7,7 @@ as integers with the contract's labels; an integer outside a map reads `Unknown`
 from django.db import models
 
 from orders.models import status_label
+from serviceengine.core.reads import reads
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
 
 
@@ -72,6 +73,7 @@ class Engagement(TenantModel):
         return self.name or f"Engagement {self.pk}"
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(EngagementStatus, self.status)
 
@@ -102,10 +104,12 @@ class Project(SoftDeleteMixin, TenantModel):
         return self.name
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(ProjectStatus, self.status)
 
     @property
+    @reads("phase")
     def phase_label(self) -> str:
         return status_label(ProjectPhase, self.phase)
 
@@ -132,6 +136,7 @@ class Conversation(SoftDeleteMixin, TenantModel):
         return self.subject or f"Conversation {self.pk}"
 
     @property
+    @reads("status")
     def status_label(self) -> str:
         return status_label(ConversationStatus, self.status)
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from serviceengine.api.fields import BoolField, IntField, ListOf, StrField, UTCDateTimeField
 from serviceengine.api.serializers import ContractSerializer
+from serviceengine.core.reads import reads
 
 
 def name_field(**kwargs):
@@ -194,6 +195,7 @@ class SenderSerializer(ContractSerializer):
     email = serializers.CharField(read_only=True)
     type = serializers.SerializerMethodField()
 
+    @reads("role.dashboard_access")
     def get_type(self, user) -> str:
         return "staff" if user.role.dashboard_access > 0 else "client"  # role joined by the viewset
 
@@ -212,6 +214,7 @@ class MessageSerializer(ContractSerializer):
     updated_at = UTCDateTimeField()
 
     @extend_schema_field(AttachmentSerializer(many=True))
+    @reads("attachments")
     def get_attachments(self, message) -> list:
         return [
             {"name": item.get("name"), "url": item.get("url"), "size": item.get("size")}

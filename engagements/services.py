@@ -110,7 +110,7 @@ def engagement_update(*, engagement: Engagement, name=UNSET, status=UNSET) -> En
         fields["status"] = status
         fields["closed_at"] = _stamp_after(engagement.status, status, EngagementStatus.CLOSED, engagement.closed_at,
                                            now)
-    Engagement.all_objects.filter(pk=engagement.pk).update(**fields)
+    Engagement.all_objects.for_org(engagement.organization_id).filter(pk=engagement.pk).update(**fields)
     engagement.refresh_from_db()
     record_event("engagement.updated", engagement, previous=before)
     return engagement
@@ -125,7 +125,7 @@ def engagement_close(*, engagement: Engagement) -> tuple[Engagement, bool]:
         return engagement, False  # a close that changes nothing records nothing (Decision 18)
     before = snapshot(engagement)
     now = timezone.now()
-    Engagement.all_objects.filter(pk=engagement.pk).update(status=EngagementStatus.CLOSED, closed_at=now,
+    Engagement.all_objects.for_org(engagement.organization_id).filter(pk=engagement.pk).update(status=EngagementStatus.CLOSED, closed_at=now,
                                                            updated_at=now)
     engagement.refresh_from_db()
     record_event("engagement.closed", engagement, previous=before)
@@ -233,7 +233,7 @@ def project_update(*, project: Project, name=UNSET, description=UNSET, status=UN
                                               now)
     if phase is not UNSET:
         fields["phase"] = phase
-    Project.all_objects.filter(pk=project.pk).update(**fields)
+    Project.all_objects.for_org(project.organization_id).filter(pk=project.pk).update(**fields)
     project.refresh_from_db()
     record_event("project.updated", project, previous=before)
     if project.phase != before["phase_id"]:
@@ -263,7 +263,7 @@ def project_advance(*, project: Project, from_phase_id: int | None = None) -> Pr
     if project.phase >= ProjectPhase.HANDOFF:
         raise DomainError(400, detail="Project is already at final phase (Handoff).")
     before = snapshot(project)
-    Project.all_objects.filter(pk=project.pk).update(phase=project.phase + 1, updated_at=timezone.now())
+    Project.all_objects.for_org(project.organization_id).filter(pk=project.pk).update(phase=project.phase + 1, updated_at=timezone.now())
     project.refresh_from_db()
     record_event("project.phase_changed", project, previous=before)
     return project
@@ -298,7 +298,7 @@ def conversation_update(*, conversation: Conversation, subject=UNSET, status=UNS
         fields["subject"] = subject
     if status is not UNSET:
         fields["status"] = status
-    Conversation.all_objects.filter(pk=conversation.pk).update(**fields)
+    Conversation.all_objects.for_org(conversation.organization_id).filter(pk=conversation.pk).update(**fields)
     conversation.refresh_from_db()
     record_event("conversation.updated", conversation, previous=before)
     return conversation
@@ -331,7 +331,7 @@ def conversation_message_create(*, conversation: Conversation, sender: User, con
         attachments=[] if attachments is None else attachments,
     )
     now = message.created_at
-    Conversation.all_objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
+    Conversation.all_objects.for_org(conversation.organization_id).filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
     record_event("conversation_message.created", message, object_type="conversation_message")
     return message
 

@@ -58,7 +58,7 @@ def test_orders_created_otherwise_have_no_engagement(api, org):
 
 def test_a_failing_sign_opens_nothing(api, org):
     proposal = make_proposal(org, status="sent")
-    with mock.patch("engagements.services.Project.unscoped.create", side_effect=RuntimeError("boom")):
+    with mock.patch("engagements.services.Project.all_objects.create", side_effect=RuntimeError("boom")):
         resp = api.post(f"/api/proposals/{proposal.id}/sign")
     assert resp.status_code == 500
     assert not Engagement.unscoped.exists() and not Order.unscoped.exists()

@@ -107,7 +107,10 @@ def test_proposal_events(api, org, recorded):
     assert last(org, "proposal.sent").previous_attributes["status"] == proposal["status"]
     ok(api.post(f"/api/proposals/{proposal['id']}/sign"))
     types = recorded()
-    assert [t for t, _o, _i in types] == ["client.created", "order.created", "proposal.signed"]
+    # engagements.md Decision 1: signing also opens the engagement and one project per item, each with its event.
+    assert [t for t, _o, _i in types] == [
+        "client.created", "engagement.created", "project.created", "order.created", "proposal.signed",
+    ]
     signed = last(org, "proposal.signed")
     assert signed.data == ok(api.get(f"/api/proposals/{proposal['id']}"))
     assert signed.previous_attributes["status"] == sent["status"]

@@ -32,8 +32,19 @@ COUNTER = itertools.count(1)
 BASE_TIME = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt_timezone.utc)
 
 
+# Engagements still read through `LegacyScopedViewSet` (engagements/views.py: `to_attr` prefetches the planner does
+# not derive); strict, so the port to a real `Resource` (issue 12) must remove this entry.
+LEGACY = {"engagements.Engagement:EngagementSerializer", "engagements.Conversation:ConversationSerializer",
+          "engagements.ConversationMessage:MessageSerializer"}
+
+
 def resources():
-    return [(resource, serializer) for resource in declared() for serializer in resource.read_serializers()]
+    cases = [(resource, serializer) for resource in declared() for serializer in resource.read_serializers()]
+    return [
+        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="legacy read path, not ported yet"))
+        if resource_id(case) in LEGACY else case
+        for case in cases
+    ]
 
 
 def resource_id(case):

@@ -99,6 +99,8 @@ BUDGETS = {
     # (SQLite: + task employees, three times)
     "task complete": 9 if PG else 12,
     # token, proposal locked (its only full read), items, client lookup and creation, the order (as "order
-    # create"), signature, proposal update, events and their renderings, the proposal and order read back
-    "proposal sign": 26 if PG else 28,
+    # create"), signature, proposal update, events and their renderings, the proposal and order read back; and
+    # (engagements.md Decision 1) the engagement and one project per item (two here), each inserted and rendered
+    # for its event (engagement: itself, projects, conversations; project: itself), plus their webhook lookups
+    "proposal sign": 40 if PG else 42,
 }
