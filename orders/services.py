@@ -60,7 +60,8 @@ def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
     """The organization's tags with these names, matched ignoring case (an existing tag keeps its stored
     spelling), creating the missing ones; in the order given, names equal ignoring case collapsed (first kept,
     contract §10.5). Safe under concurrency: two requests creating the same new tag both succeed and share one
-    row (the case-insensitive unique constraint + ON CONFLICT DO NOTHING, then re-read)."""
+    row (the case-insensitive unique constraint + ON CONFLICT DO NOTHING, then re-read). Each tag this call
+    inserted (the row carries the id generated here; a concurrent request's row does not) records `tag.created`."""
     wanted, seen = [], set()
     for name in names:
         if name.lower() not in seen:
@@ -73,11 +74,21 @@ def tags_find_or_create(*, organization, names: list[str]) -> list[Tag]:
     if missing:
         # The insert is stamped with the organization explicitly. Sorted, so that concurrent requests
         # inserting overlapping names take their row locks in the same order (no deadlock).
-        Tag.all_objects.bulk_create(
-            [Tag(organization=organization, name=name) for name in sorted(missing)], ignore_conflicts=True
-        )
+        new = [Tag(organization=organization, name=name) for name in sorted(missing)]
+        Tag.all_objects.bulk_create(new, ignore_conflicts=True)
         found.update(_tags_by_lower_name(organization, missing))
+        inserted = {tag.pk for tag in new}
+        for tag in found.values():
+            if tag.pk in inserted:
+                _record_tag_created(tag)
     return dedupe(found[name.lower()] for name in wanted if name.lower() in found)
+
+
+def _record_tag_created(tag: Tag) -> None:
+    """`tag.created` for a tag created by name. A new tag is on no order or ticket yet: with its usage counts set,
+    the tag renderer (tags/apps.py) renders the row at hand, so creating tags costs no read per tag."""
+    tag.orders_count = tag.tickets_count = 0
+    record_event("tag.created", tag)
 
 
 def _tags_by_lower_name(organization, names: list[str]) -> dict[str, Tag]:

@@ -15,3 +15,10 @@ class SupportConfig(AppConfig):
             render=viewset_renderer("support.views.TicketViewSet"),
             model="support.Ticket",
         )
+        # A message has no retrieve endpoint: `data` is the message as `GET /api/tickets/{id}/messages` lists it.
+        register(
+            "ticket_message",
+            types=["ticket_message.created", "ticket_message.deleted"],
+            render=viewset_renderer("support.views.TicketMessageViewSet"),
+            model="support.TicketMessage",
+        )

@@ -159,7 +159,7 @@ def ticket_message_create(
 ) -> TicketMessage:
     """Add a message to a ticket and set the ticket's `last_message_at` to exactly the message's `created_at`
     (without touching `updated_at`). The ticket row is locked first, so concurrent messages stamp in order.
-    Raises DomainError(422) when the author belongs to another organization."""
+    Records `ticket_message.created`. Raises DomainError(422) when the author belongs to another organization."""
     locked = Ticket.all_objects.for_org(ticket.organization_id).select_for_update().get(pk=ticket.pk)
     if user is not None and user.organization_id != locked.organization_id:
         raise DomainError(422, field="user_id", message=USER_MISSING)
@@ -174,14 +174,17 @@ def ticket_message_create(
     )
     Ticket.all_objects.for_org(locked.organization_id).filter(pk=locked.pk).update(last_message_at=created.created_at)
     ticket.last_message_at = created.created_at
+    record_event("ticket_message.created", created)
     return created
 
 
 @transaction.atomic
 def ticket_message_delete(*, message: TicketMessage) -> None:
     """Hard delete a ticket message. The ticket's `last_message_at` follows: it becomes the `created_at` of the
-    newest remaining message (null when none is left); the ticket row is locked so concurrent writes agree."""
+    newest remaining message (null when none is left); the ticket row is locked so concurrent writes agree.
+    Records `ticket_message.deleted` with the message as it was."""
     ticket = Ticket.with_deleted.for_org(message.organization_id).select_for_update().get(pk=message.ticket_id)
+    record_event("ticket_message.deleted", message)  # before the delete: the message as it was
     TicketMessage.objects.for_org(ticket.organization_id).filter(pk=message.pk).delete()
     newest = (
         TicketMessage.objects.for_org(ticket.organization_id)

@@ -1,9 +1,12 @@
 """Tag workflows (`/api/tags`): create, rename/recolour, delete. Names are unique per organization ignoring case
-(400 on `name`), also under concurrency (the case-insensitive unique constraint decides the race)."""
+(400 on `name`), also under concurrency (the case-insensitive unique constraint decides the race). Each change
+records its event (`tag.created|updated|deleted`) in its own transaction; tags that orders and tickets create by
+name record `tag.created` too (orders.services.tags_find_or_create)."""
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from events.services import record_event, snapshot
 from orders.models import Order, OrderTag, Tag
 from serviceengine.core.errors import DomainError
 from support.models import Ticket, TicketTag
@@ -42,20 +45,25 @@ def tag_create(*, organization, name: str, color: str | None = None) -> Tag:
     if _name_taken(organization, name):
         raise DomainError(400, field="name", message=NAME_TAKEN)
     tag = Tag(organization=organization, name=name, color=color.lower() if color else None)
-    return _save_unique(tag, force_insert=True)
+    _save_unique(tag, force_insert=True)
+    record_event("tag.created", tag)
+    return tag
 
 
 @transaction.atomic
 def tag_update(*, tag: Tag, name=UNSET, color=UNSET) -> Tag:
     """Partial update: `name` (unique ignoring case, 400), `color` (`None` clears it). `updated_at` is now."""
     tag = Tag.objects.for_org(tag.organization_id).select_for_update().get(pk=tag.pk)
+    before = snapshot(tag)
     if name is not UNSET:
         if _name_taken(tag.organization_id, name, exclude=tag):
             raise DomainError(400, field="name", message=NAME_TAKEN)
         tag.name = name
     if color is not UNSET:
         tag.color = color.lower() if color else None
-    return _save_unique(tag)
+    _save_unique(tag)
+    record_event("tag.updated", tag, previous=before)
+    return tag
 
 
 @transaction.atomic
@@ -66,6 +74,7 @@ def tag_delete(*, tag: Tag) -> None:
     tag = Tag.objects.for_org(organization_id).select_for_update().filter(pk=tag.pk).first()
     if tag is None:  # deleted by a concurrent request
         raise DomainError(404, detail="Not Found")
+    record_event("tag.deleted", tag)  # before the delete: the tag as it was, with its usage counts
     now = timezone.now()
     order_ids = OrderTag.objects.for_org(organization_id).filter(tag=tag).values("order_id")
     ticket_ids = TicketTag.objects.for_org(organization_id).filter(tag=tag).values("ticket_id")

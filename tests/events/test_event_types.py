@@ -170,3 +170,47 @@ def test_a_failed_request_records_nothing(api, org, client_id, recorded):
                     format="json")
     assert resp.status_code == 422
     assert recorded() == []
+
+
+def test_tag_events(api, org, recorded):
+    recorded()
+    tag = ok(api.post("/api/tags", {"name": "Urgent", "color": "#FF0000"}, format="json"), 201)
+    assert recorded() == [("tag.created", "tag", tag["id"])]
+    assert last(org, "tag.created").data == tag
+    updated = ok(api.put(f"/api/tags/{tag['id']}", {"name": "Rush"}, format="json"))
+    assert recorded() == [("tag.updated", "tag", tag["id"])]
+    event = last(org, "tag.updated")
+    assert (event.data, event.previous_attributes) == (updated, {"name": "Urgent"})
+    ok(api.delete(f"/api/tags/{tag['id']}"), 204)
+    assert recorded() == [("tag.deleted", "tag", tag["id"])]
+    assert last(org, "tag.deleted").data == updated
+
+
+def test_tags_created_by_name_record_their_own_created_event(api, org, client_id, recorded):
+    existing = ok(api.post("/api/tags", {"name": "VIP"}, format="json"), 201)
+    recorded()
+    order = ok(api.post("/api/orders", {"user_id": client_id, "service": "Logo", "tags": ["vip", "new"]},
+                        format="json"), 201)
+    events = recorded()
+    created = [(t, o) for t, o, _i in events if t == "tag.created"]
+    assert created == [("tag.created", "tag")], "only the tag that did not exist"
+    new_id = next(i for t, _o, i in events if t == "tag.created")
+    assert new_id != existing["id"]
+    # the tag as GET /api/tags/{id} rendered it when it was created (on no order yet)
+    shown = ok(api.get(f"/api/tags/{new_id}"))
+    assert last(org, "tag.created").data == {**shown, "orders_count": 0}
+    ok(api.post("/api/tickets", {"user_id": client_id, "subject": "Help", "tags": ["NEW", "VIP"]}, format="json"), 201)
+    assert [t for t, _o, _i in recorded()] == ["ticket.created"], order["id"]
+
+
+def test_ticket_message_events(api, org, client_id, recorded):
+    ticket = ok(api.post("/api/tickets", {"user_id": client_id, "subject": "Help"}, format="json"), 201)
+    recorded()
+    message = ok(api.post(f"/api/tickets/{ticket['id']}/messages", {"message": "Hi", "staff_only": True},
+                          format="json"), 201)
+    assert recorded() == [("ticket_message.created", "ticket_message", message["id"])]
+    listed = ok(api.get(f"/api/tickets/{ticket['id']}/messages"))["data"]
+    assert last(org, "ticket_message.created").data == message == listed[0]
+    ok(api.delete(f"/api/ticket-messages/{message['id']}"), 204)
+    assert recorded() == [("ticket_message.deleted", "ticket_message", message["id"])]
+    assert last(org, "ticket_message.deleted").data == message

@@ -1,5 +1,5 @@
 """Real concurrency on PostgreSQL: orders created at the same moment get unique numbers (constraint + retry, even
-when every request draws the same number first) and share one row per new tag name. Skipped on SQLite."""
+when every request draws the same number first) and share one row per new tag name (one `tag.created` event each). Skipped on SQLite."""
 import secrets
 import threading
 
@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from events.models import Event
 from orders import services
 from orders.models import Order, OrderTag, Tag
 from tests import factories
@@ -50,6 +51,11 @@ def test_concurrent_api_orders_with_the_same_new_tags(setup):
     assert Tag.unscoped.filter(organization=org, name="launch").count() == 1
     assert Tag.unscoped.filter(organization=org, name="brand-new").count() == 1
     assert OrderTag.unscoped.filter(tag__name="launch").count() == THREADS
+    # each new tag recorded `tag.created` once: only by the request whose insert made the row
+    created = Event.unscoped.filter(organization=org, type="tag.created")
+    assert sorted(created.values_list("data__name", flat=True)) == sorted(
+        ["launch", "brand-new", *(f"own-{i}" for i in range(THREADS))]
+    )
     for i, response in enumerate(responses):
         assert set(response.json()["tags"]) == {"launch", "brand-new", f"own-{i}"}
 
