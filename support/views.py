@@ -71,6 +71,7 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @action(detail=True, methods=["get"], url_path="messages", filter_backends=[])
     def messages(self, request, pk=None):
         """The ticket's messages, oldest first, in the list envelope (staff-only ones included: the token is staff)."""
+        self.paginator.parse_params(request)  # contract §6: a bad `page`/`limit` is 400 before the path id's 404
         ticket = self.get_object()
         messages = self.messages_queryset(ticket)
         reader = MESSAGES.reader()

@@ -69,6 +69,7 @@ class WebhookEndpointViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     @action(detail=True, methods=["get"], url_path="deliveries", filter_backends=[])
     def deliveries(self, request, pk=None):
         """The endpoint's deliveries, newest first, in the list envelope."""
+        self.paginator.parse_params(request)  # contract §6: a bad `page`/`limit` is 400 before the path id's 404
         endpoint = self.get_object()
         rows = WebhookDelivery.objects.for_org(self.organization).filter(endpoint=endpoint).order_by("-created_at", "id")
         page = self.paginator.paginate_rows(
