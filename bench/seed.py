@@ -74,6 +74,7 @@ def remove_created_orders() -> int:
     """Orders a previous run's create requests left behind (with their tasks, messages and links): every run
     starts from the seeded data."""
     from orders.models import Order
+    from serviceengine.models import Organization
 
     org = Organization.objects.get(slug="bench-1")
     deleted, _per_model = Order.all_objects.for_org(org).filter(note=CREATED_NOTE).delete()
