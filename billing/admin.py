@@ -1,8 +1,11 @@
 """Admin of proposals and invoices (items inline), coupons and subscriptions; tenant-scoped through the core
-`TenantAdmin`. Workflows go through `billing.services`, exactly as the API does: proposals are sent and invoices
-marked paid by admin actions, which report a refused transition with `message_user`. Proposals and invoices are
-created through the API (which validates services, computes totals and numbers invoices), so the admin shows their
-money, numbers and statuses read-only and cannot add them. Soft-deleted rows are listed and can be restored."""
+`TenantAdmin`. Workflows go through `billing.services`, exactly as the API does (issue 12): proposals are sent and
+signed on the client's behalf, invoices sent, marked paid and charged by changelist actions, one service call per
+row, a refused row reported with `message_user` and the others done. Proposals and invoices are created and edited
+through the API (which validates services, computes totals and numbers invoices; an item edit would replace the
+items and their order links), so the admin shows them read-only and cannot add them; deleting an invoice goes
+through `invoice_delete`. Soft-deleted rows are listed and can be restored."""
+from django import forms
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
@@ -10,7 +13,7 @@ from django.utils.html import format_html
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline
 from serviceengine.admin_lists import client_filter, date_filter
-from serviceengine.core.errors import DomainError
+from serviceengine.admin_workflows import action_input, run_per_row
 
 from . import documents, services
 from .models import (
@@ -99,10 +102,16 @@ class PdfAdminMixin:
 
 
 class WorkflowAdmin(SoftDeleteAdminMixin, TenantAdmin):
-    """Soft-deletable rows created by the API: no add form, and no bulk hard delete (soft delete instead)."""
+    """Soft-deletable rows created and edited by the API: no add form, a read-only change page (no service edits
+    them field by field), no bulk hard delete (soft delete instead), and actions calling the workflows."""
 
     def has_add_permission(self, request, *args):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # Rows are read-only; asked without a row (Django asks before it finds the row), the answer stays the base's,
+        # so another organization's id is redirected like an unknown one rather than refused with a 403.
+        return obj is None and super().has_change_permission(request, obj)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -111,16 +120,25 @@ class WorkflowAdmin(SoftDeleteAdminMixin, TenantAdmin):
 
     def run_workflow(self, request, queryset, workflow, label, done: str):
         """Call `workflow` for each selected row; a DomainError is reported for that row, the others go on."""
-        count = 0
-        for obj in queryset:
-            try:
-                workflow(obj)
-            except DomainError as exc:
-                self.message_user(request, f"{label(obj)}: {exc.detail or exc.message}", messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done.format(count=count), messages.SUCCESS)
+        run_per_row(self, request, queryset, workflow, label=label, done=done)
+
+
+class ProposalSignForm(forms.Form):
+    """Signing on the client's behalf: the agency records that the client agreed (by e-mail, phone, in person)."""
+
+    signer_name = forms.CharField(
+        max_length=255, required=False, label="Signed by",
+        help_text="The person who agreed for the client; blank: the client's name on each proposal.",
+    )
+    confirm = forms.BooleanField(
+        label="The client agreed to these proposals", help_text="Stored with the signature evidence (method: admin).",
+    )
+
+
+class InvoiceChargeForm(forms.Form):
+    payment_method_id = forms.CharField(
+        max_length=255, label="Payment method", help_text="The client's Stripe payment method (pm_…), charged once per invoice.",
+    )
 
 
 @admin.register(Proposal)
@@ -137,7 +155,7 @@ class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
         "pdf_link",
     )
     inlines = (ProposalItemInline, ProposalSignatureInline)
-    actions = ("send_selected", *SoftDeleteAdminMixin.actions)
+    actions = ("send_selected", "sign_selected", *SoftDeleteAdminMixin.actions)
     ordering = ("-created_at", "id")
 
     @admin.display(description="client name")
@@ -156,6 +174,33 @@ class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
             lambda proposal: services.proposal_send(proposal=proposal, base_url=origin(request)),
             lambda proposal: proposal.client_email,
             "Sent {count} proposal(s).",
+        )
+
+    @admin.action(description="Sign selected proposals on the client's behalf")
+    def sign_selected(self, request, queryset):
+        """`proposal_sign` with the evidence of who recorded it: the name typed (else the client's), the proposal's
+        e-mail, the staff's connection and method "admin"; the event's actor is the staff account. Each proposal
+        opens its order (and engagement) as when the client signs on their page."""
+        form, page = action_input(
+            self, request, queryset, ProposalSignForm,
+            title="Sign proposals on the client's behalf",
+            explanation="Each proposal is signed as agreed by its client and opens its order, as when the client signs.",
+            submit_label="Sign",
+        )
+        if form is None:
+            return page
+        signer = services.Signer(
+            name=form.cleaned_data["signer_name"].strip() or None,
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            method="admin",
+        )
+        self.run_workflow(
+            request,
+            queryset,
+            lambda proposal: services.proposal_sign(proposal=proposal, signer=signer),
+            lambda proposal: proposal.client_email,
+            "Signed {count} proposal(s).",
         )
 
 
@@ -177,8 +222,11 @@ class InvoiceAdmin(PdfAdminMixin, WorkflowAdmin):
         "charge_attempts", "paysys", "ip_address", "employee_id", "created_at", "updated_at", "deleted_at", "pdf_link",
     )
     inlines = (InvoiceItemInline, PaymentInline)
-    actions = ("send_selected", "mark_paid_selected", *SoftDeleteAdminMixin.actions)
+    actions = ("send_selected", "mark_paid_selected", "charge_selected", *SoftDeleteAdminMixin.actions)
     ordering = ("-created_at", "id")
+
+    def soft_delete_row(self, invoice):
+        services.invoice_delete(invoice=invoice)
 
     def render_pdf(self, obj):
         return documents.invoice_pdf(obj, obj.organization), f"invoice-{obj.number}.pdf"
@@ -201,6 +249,30 @@ class InvoiceAdmin(PdfAdminMixin, WorkflowAdmin):
             lambda invoice: services.invoice_mark_paid(invoice=invoice),
             lambda invoice: invoice.number,
             "Marked {count} invoice(s) paid.",
+        )
+
+    @admin.action(description="Charge selected invoices (payment provider)")
+    def charge_selected(self, request, queryset):
+        """`invoice_charge` per invoice. The changelist runs no transaction, so the service's three steps stand
+        as in the API: the claim committed, the provider called holding no lock, the outcome applied after."""
+        form, page = action_input(
+            self, request, queryset, InvoiceChargeForm,
+            title="Charge invoices",
+            explanation="Each invoice is charged its total through the payment provider with this payment method.",
+            submit_label="Charge",
+        )
+        if form is None:
+            return page
+        self.run_workflow(
+            request,
+            queryset,
+            lambda invoice: services.invoice_charge(
+                invoice=invoice,
+                payment_method_id=form.cleaned_data["payment_method_id"].strip(),
+                ip_address=request.META.get("REMOTE_ADDR"),
+            ),
+            lambda invoice: invoice.number,
+            "Charged {count} invoice(s).",
         )
 
 

@@ -217,7 +217,7 @@ class ProposalSignature(TenantModel):
     agent), when (server time), and the exact document they saw — the HTML snapshot stored here and its SHA-256.
     One per proposal; written by `billing.services.proposal_sign` in the signing transaction."""
 
-    METHODS = [("client_page", "Client page"), ("api", "API")]
+    METHODS = [("client_page", "Client page"), ("api", "API"), ("admin", "Admin, on the client's behalf")]
 
     proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="signature")
     name = models.CharField(max_length=255)

@@ -193,7 +193,8 @@ def proposal_send(*, proposal: Proposal, base_url: str | None = None) -> Proposa
 @dataclass(frozen=True)
 class Signer:
     """Who signs and from where: the evidence stored with the signature. `name`/`email` default to the proposal's
-    client; `method` is "client_page" (the client signed on their page) or "api" (the agency recorded it)."""
+    client; `method` is "client_page" (the client signed on their page), "api" (the agency recorded it through the
+    API) or "admin" (a staff account recorded it in the admin; the event's actor names the account)."""
 
     name: str | None = None
     email: str | None = None

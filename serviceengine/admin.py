@@ -214,9 +214,14 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class SoftDeleteAdminMixin:
-    """For soft-deletable models: a deleted/live filter and a restore action."""
+    """For soft-deletable models: a deleted/live filter, a restore action and a soft-delete action.
+
+    An admin whose model has a delete service defines `soft_delete_row(obj)` calling it: the bulk action and the
+    delete page then go through it (its `*.deleted` event with the admin actor), one row at a time, a refused row
+    reported and the others deleted. Restoring has no service (no event type): it stays a plain update."""
 
     actions = ["restore_selected", "soft_delete_selected"]
+    soft_delete_row = None
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), DeletedFilter]
@@ -228,9 +233,27 @@ class SoftDeleteAdminMixin:
 
     @admin.action(description="Soft-delete selected")
     def soft_delete_selected(self, request, queryset):
+        live = queryset.filter(deleted_at__isnull=True)
+        if self.soft_delete_row is not None:
+            from .admin_workflows import run_per_row
+
+            run_per_row(self, request, live, self.soft_delete_row, label=str, done="Deleted {count} row(s).")
+            return
         now = timezone.now()
-        count = queryset.filter(deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
+        count = live.update(deleted_at=now, updated_at=now)
         self.message_user(request, f"Deleted {count} row(s).", messages.SUCCESS)
+
+    def get_deleted_objects(self, objs, request):
+        if self.soft_delete_row is None:
+            return super().get_deleted_objects(objs, request)
+        # A soft delete cascades to nothing: the confirmation lists only the rows themselves.
+        return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
+    def delete_model(self, request, obj):
+        if self.soft_delete_row is None:
+            return super().delete_model(request, obj)
+        if obj.deleted_at is None:
+            self.soft_delete_row(obj)
 
 
 @admin.register(Organization)

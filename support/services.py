@@ -147,6 +147,19 @@ def ticket_update(
 
 
 @transaction.atomic
+def ticket_close(*, ticket: Ticket) -> Ticket:
+    """Close a ticket (the admin's action): `ticket_update` to Closed, which stamps `date_closed` and records
+    `ticket.updated` and `ticket.closed`. A ticket already Closed raises DomainError(400, "Ticket is already
+    closed") and changes nothing; a ticket deleted meanwhile, DomainError(404)."""
+    locked = Ticket.objects.for_org(ticket.organization_id).select_for_update().filter(pk=ticket.pk).first()
+    if locked is None:
+        raise DomainError(404, detail="Not Found")
+    if locked.status == TicketStatus.CLOSED:
+        raise DomainError(400, detail="Ticket is already closed")
+    return ticket_update(ticket=locked, status=TicketStatus.CLOSED)
+
+
+@transaction.atomic
 def ticket_delete(*, ticket: Ticket) -> None:
     """Soft delete: `deleted_at` and `updated_at` = now (one instant). Messages, employees and tags stay."""
     record_event("ticket.deleted", ticket)  # before the delete: the ticket as it was

@@ -1,0 +1,127 @@
+"""The admin writes through the services (issue 12): the pieces every app's admin shares.
+
+- `ServiceFormAdminMixin`: a model admin whose `save_model`/`save_formset` call services. Django runs the whole
+  add/change view in one transaction, so a `DomainError` raised by a service rolls every write of the submission
+  back (the row, its inlines, their events); the form is then shown again with the service's message on the field
+  it names (or above the form), never a 500.
+- `run_per_row`: a changelist action calling one service per selected row. Each row is its own service call (its
+  own transaction): a refused row is reported with `message_user` and the others go on.
+- `admin_team_member`: the team member a staff account acts as, where a service needs a person (completing a task).
+
+The actor of the events these services record is the signed-in staff account (`jobs.actors.ActorMiddleware`).
+"""
+import logging
+
+from django.contrib import messages
+
+from serviceengine.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "could not be changed (unexpected error, logged)."
+
+
+def error_text(exc: DomainError) -> str:
+    """The human sentence of a DomainError: its detail, or its field message."""
+    return exc.detail or exc.message or str(exc)
+
+
+class ServiceFormAdminMixin:
+    """Add/change forms saved by services: a DomainError becomes a form error after a full rollback.
+
+    `service_error_fields` maps a service's error field (`user_id`, `service_id`, ...) to the form field that
+    shows it; an unmapped field that is also a form field is used as is, anything else goes above the form."""
+
+    service_error_fields: dict = {}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            if request.method != "POST" or getattr(request, "_service_error", None) is not None:
+                raise
+            # The first pass's transaction is rolled back by now: run the view again, with the form refusing.
+            request._service_error = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        exc = getattr(request, "_service_error", None)
+        if exc is None:
+            return form
+        mapping = self.service_error_fields
+
+        def clean(self_form):
+            cleaned = form.clean(self_form)
+            field = mapping.get(exc.field, exc.field) if exc.field else None
+            if field not in self_form.fields:
+                field = None
+            prefix = "" if field or not exc.field else f"{exc.field}: "
+            self_form.add_error(field, prefix + error_text(exc))
+            return cleaned
+
+        return type(form.__name__, (form,), {"clean": clean})
+
+
+def run_per_row(model_admin, request, queryset, workflow, *, label, done: str, unchanged: str | None = None):
+    """Call `workflow(obj)` for each selected row, each in its own service transaction.
+
+    `workflow` returns False when the row needed nothing (reported with `unchanged`, e.g. "already complete"), and
+    anything else when it changed. A DomainError is reported for its row and the others go on; an unexpected
+    error is logged with its traceback and reported as such, so one bad row never turns the page into a 500."""
+    count = 0
+    for obj in queryset:
+        try:
+            changed = workflow(obj)
+        except DomainError as exc:
+            model_admin.message_user(request, f"{label(obj)}: {error_text(exc)}", messages.ERROR)
+        except Exception:  # noqa: BLE001 - reported per row; the traceback goes to the log
+            logger.exception("admin action on %s %s failed", obj._meta.label, obj.pk)
+            model_admin.message_user(request, f"{label(obj)}: {UNEXPECTED}", messages.ERROR)
+        else:
+            if changed is False:
+                if unchanged:
+                    model_admin.message_user(request, f"{label(obj)}: {unchanged}", messages.WARNING)
+            else:
+                count += 1
+    if count:
+        model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
+    return count
+
+
+def admin_team_member(request, organization_id):
+    """The team member (dashboard access) of the organization whose e-mail is the staff account's, or None."""
+    from serviceengine.models import User
+
+    email = (getattr(request.user, "email", "") or "").strip().lower()
+    if not email:
+        return None
+    return (
+        User.objects.for_org(organization_id).filter(email=email, role__dashboard_access__gt=0).order_by("id").first()
+    )
+
+
+def action_input(model_admin, request, queryset, form_class, *, title: str, explanation: str, submit_label: str):
+    """An action that needs input (a payment method, a confirmation): `(form, None)` once the intermediate page
+    was submitted valid, else `(None, response)` with the page to show (again, with its errors)."""
+    from django.contrib.admin import helpers
+    from django.template.response import TemplateResponse
+
+    if request.POST.get("apply") == "yes":
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form, None
+    else:
+        form = form_class()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "explanation": explanation,
+        "submit_label": submit_label,
+        "form": form,
+        "objects": list(queryset),
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return None, TemplateResponse(request, "admin/workflow_confirm.html", context)
