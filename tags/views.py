@@ -12,7 +12,7 @@ from support.models import TicketTag
 
 from . import services
 from .filters import TAG_FILTER_FIELDS, TAG_SORT_FIELDS
-from .serializers import TagCreateSerializer, TagSerializer, TagUpdateSerializer
+from .serializers import TagCreateSerializer, TagListSerializer, TagSerializer, TagUpdateSerializer
 
 
 def _usage(link_model, parent: str):
@@ -32,6 +32,7 @@ def _usage(link_model, parent: str):
 TAGS = Resource(
     model=Tag,
     read=TagSerializer,
+    list_read=TagListSerializer,  # the usage counts are the retrieve's only
     create=TagCreateSerializer,
     update=TagUpdateSerializer,
     filters=TAG_FILTER_FIELDS,
@@ -43,7 +44,7 @@ TAGS = Resource(
 )
 
 
-# queries: list = token 1 + count 1 + page 1 (counts as subqueries) = 3; retrieve = token 1 + tag 1 = 2
+# queries: list = token 1 + count 1 + page 1 = 3; retrieve = token 1 + tag 1 (counts as subqueries) = 2
 class TagViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """The organization's tags with their usage counts."""
 

@@ -69,8 +69,9 @@ def test_counts_live_orders_and_tickets(api, org):
     add_tag(make_ticket(org), tag)
     body = api.get(f"/api/tags/{tag.id}").json()
     assert (body["orders_count"], body["tickets_count"]) == (2, 1)
+    # The list leaves the counts out (they read every link row of every listed tag): the retrieve has them.
     row = api.get("/api/tags").json()["data"][0]
-    assert (row["orders_count"], row["tickets_count"]) == (2, 1)
+    assert list(row) == [key for key in TAG_KEYS if not key.endswith("_count")]
 
 
 def test_delete_removes_the_tag_from_orders_and_tickets(api, org):
