@@ -12,8 +12,10 @@
 
 Optional: `list_read` (a lighter serializer for list rows), `scope` (narrows the visible rows beyond the
 organization, `qs → qs`, same SQL shape for every value), `annotations` (name → a callable returning the
-expression; a read field reads it by name), `search` (the `search=` columns), `sync=False` (no `updated_at`
-filter and sort: append-only logs; every other resource with `updated_at` gets both).
+expression; a read field reads it by name), `children` (reverse relation name → `Children(...)`: which child rows
+a nested list shows, in what order, how many per parent, with what computed values; serviceengine/perf/shape.py),
+`search` (the `search=` columns), `sync=False` (no `updated_at` filter and sort: append-only logs; every other
+resource with `updated_at` gets both).
 
 Everything else is derived: the columns, joins and child rows every read loads come from the read serializers'
 fields (serviceengine/perf/shape.py: add a field to the serializer and it is loaded, on every endpoint, through
@@ -30,6 +32,9 @@ from django.db.models import Prefetch
 
 from serviceengine.perf.counts import COUNTED
 from serviceengine.perf.lean import Reader
+from serviceengine.perf.shape import Children
+
+__all__ = ["Children", "Resource", "declared"]
 
 _DECLARED: list["Resource"] = []
 SYNC_FIELD = "updated_at"
@@ -47,6 +52,7 @@ class Resource:
     counted: bool = False
     scope: Callable | None = None
     annotations: dict = field(default_factory=dict)
+    children: dict = field(default_factory=dict)  # reverse relation name → Children (serviceengine/perf/shape.py)
     search: tuple | None = None  # `search=` columns (serviceengine/api/search.py); None: the model's text columns
     sync: bool = True  # `filters[updated_at]` and `sort=updated_at` (issue 14); False for append-only logs
 
@@ -60,6 +66,11 @@ class Resource:
                 f"{self.model._meta.label} is declared counted: add its table to COUNTED (serviceengine/perf/counts.py)"
                 " and a migration installing its triggers"
             )
+        for name, spec in self.children.items():
+            relation = next((f for f in self.model._meta.get_fields() if f.name == name), None)
+            if relation is None or not relation.one_to_many or not isinstance(spec, Children):
+                raise ImproperlyConfigured(f"{self.model.__name__}: children[{name!r}] must map a reverse foreign key "
+                                           "to a Children(...)")
         self._readers = {}
         _DECLARED.append(self)
 
@@ -83,21 +94,23 @@ class Resource:
         reader = self._readers.get(serializer_class)
         if reader is None:
             reader = self._readers[serializer_class] = Reader(
-                self.model, serializer_class, self.base, annotations=tuple(self.annotations), counted=self.counted
+                self.model, serializer_class, self.base, annotations=tuple(self.annotations), counted=self.counted,
+                children=self.children,
             )
         return reader
 
     def orm(self, organization, serializer_class=None):
         """`base()` loading model instances with what `serializer_class` reads: `select_related` of its joins and
-        a prefetch per child kind (ordered by the child model). For callers that need instances (the admin, the
-        equivalence tests); the API reads through `reader()`."""
+        a prefetch per child kind (the rows its `Children` declaration shows, else every row in the child model's
+        ordering). For callers that need instances (the admin, the equivalence tests); the API reads through
+        `reader()`."""
         shape = self.reader(serializer_class).shape
         queryset = self.base(organization)
         if shape.joins:
             queryset = queryset.select_related(*shape.joins)
         prefetches = []
         for child in shape.children:
-            children = child.model._base_manager.order_by(*child.order)
+            children = child.queryset()
             if child.joins:
                 children = children.select_related(*child.joins)
             prefetches.append(Prefetch(child.attr, queryset=children))

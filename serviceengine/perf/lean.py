@@ -53,18 +53,23 @@ def _org_id(organization):
 
 
 def embeddable(child) -> bool:
+    """Whether a child kind can come as a JSON array inside the row query: model columns JSON carries faithfully,
+    no computed values and no per-parent limit (those take their own query)."""
+    if child.spec.annotations or child.spec.limit is not None:
+        return False
     return all(_field(child.model, column).get_internal_type() in JSON_FAITHFUL for column in child.columns)
 
 
 class Reader:
     """Rows of `model` shaped for `serializer_class`; `base(org_id)` is the queryset of visible rows (scope and
-    annotations applied, unordered is fine), `annotations` the names it adds."""
+    annotations applied, unordered is fine), `annotations` the names it adds, `children` the `Children`
+    declarations of its child kinds by relation name (serviceengine/perf/shape.py)."""
 
-    def __init__(self, model, serializer_class, base, *, annotations=(), counted=False):
+    def __init__(self, model, serializer_class, base, *, annotations=(), counted=False, children=None):
         self.model = model
         self.serializer_class = serializer_class
         self.base = base
-        self.shape = shape_of(serializer_class, model, annotations)
+        self.shape = shape_of(serializer_class, model, annotations, children)
         self.columns = tuple(self.shape.columns)
         self.children = tuple(self.shape.children)
         self.counted = counted and model._meta.label in COUNTED
@@ -83,9 +88,9 @@ class Reader:
                 nest(child.model, list(child.columns)),
                 CompiledQuery(
                     child.model,
-                    lambda ids, child=child: child.model._base_manager.filter(**{f"{child.parent}__in": ids})
-                    .order_by(*child.order)
-                    .values_list(*child.columns),
+                    lambda ids, child=child: child.queryset(
+                        child.model._base_manager.filter(**{f"{child.parent}__in": ids})
+                    ).values_list(*child.columns),
                 ),
             )
             for child in self.children
@@ -120,7 +125,7 @@ class Reader:
             if child not in self._embedded:
                 continue
             rows = (
-                child.model._base_manager.filter(**{child.parent: OuterRef("id")})
+                child.queryset(child.model._base_manager.filter(**{child.parent: OuterRef("id")}))
                 .order_by()
                 .values(child.parent)
                 .annotate(rows=JSONBAgg(JSONObject(**{f"c{i}": F(c) for i, c in enumerate(child.columns)}),

@@ -9,7 +9,9 @@ each field's source path into `values_list()` names of `model`:
   fields are planned under that prefix;
 - a `many=True` serializer, or a field with an `item_path` (`PluckField`), over a reverse foreign key
   (`employee_links`, `items`, `messages`) is a child kind: its rows are loaded for a whole page at once, ordered by
-  the child model's `Meta.ordering`, with the columns its serializer reads (joins included);
+  the child model's `Meta.ordering`, with the columns its serializer reads (joins included). A resource may say
+  otherwise for a relation with `Children(...)`: which child rows (`scope`), computed values (`annotations`), the
+  order they are shown in (`order`), and at most `limit` per parent, the first by `limit_by` (the newest 20);
 - a model property or a serializer method (`SerializerMethodField`) reads what its `@reads(...)` declares
   (serviceengine/core/reads.py); one without the declaration is refused here, at the first request;
 - a resource's declared annotations (`spent_total`) are selected by name.
@@ -18,9 +20,30 @@ The result is the only list of what a read loads: the compiled queries, the ORM 
 derived ORM loading (`select_related`/`prefetch_related`, for the admin and the equivalence tests) all use it.
 """
 from dataclasses import dataclass, field
+from typing import Callable
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
+
+
+@dataclass(frozen=True, eq=False)
+class Children:
+    """How a resource loads one child kind (keyed by the reverse relation's name in `Resource(children=...)`), where
+    the default (every row of the relation, in the child model's `Meta.ordering`) is not what the serializer shows.
+
+    - `scope`: `qs → qs`, which child rows (e.g. the live ones); same SQL shape for every value;
+    - `annotations`: name → a callable returning an expression, read by the child serializer by name;
+    - `order`: the order the rows are shown in (`order_by()` arguments; default the child model's ordering);
+    - `limit`: at most this many rows per parent, the first by `limit_by` (default `order`), e.g. the newest 20
+      shown oldest first: `order=("created_at", "id"), limit=20, limit_by=("-created_at", "-id")`.
+    """
+
+    scope: Callable | None = None
+    annotations: dict = field(default_factory=dict)
+    order: tuple | None = None
+    limit: int | None = None
+    limit_by: tuple | None = None
 
 
 @dataclass
@@ -31,14 +54,35 @@ class ChildShape:
     model: type
     parent: str
     columns: list = field(default_factory=list)
+    spec: Children = field(default_factory=Children)
 
     @property
     def order(self) -> tuple:
-        return tuple(self.model._meta.ordering or ("id",))
+        return tuple(self.spec.order or self.model._meta.ordering or ("id",))
 
     @property
     def joins(self) -> list[str]:
         return _joins(self.columns)
+
+    def queryset(self, queryset=None):
+        """The child rows to show, from `queryset` (default: every row of the child model; callers narrow it to
+        the parents): scoped, annotated, limited per parent and ordered. One definition for the reader's queries
+        and the ORM's prefetches."""
+        spec = self.spec
+        queryset = self.model._base_manager.all() if queryset is None else queryset
+        if spec.scope is not None:
+            queryset = spec.scope(queryset)
+        if spec.annotations:
+            queryset = queryset.annotate(**{name: make() for name, make in spec.annotations.items()})
+        if spec.limit is not None:
+            # The first `limit` of each parent: a correlated `id IN (… ORDER BY … LIMIT n)` over the parent's own
+            # rows, which an index on (parent, order) answers without reading the whole thread.
+            first = self.model._base_manager.filter(**{self.parent: OuterRef(self.parent)})
+            if spec.scope is not None:
+                first = spec.scope(first)
+            first = first.order_by(*(spec.limit_by or self.order)).values("pk")[: spec.limit]
+            queryset = queryset.filter(pk__in=Subquery(first))
+        return queryset.order_by(*self.order)
 
 
 @dataclass
@@ -72,11 +116,11 @@ def _unwrap(attribute):
 
 
 class _Planner:
-    def __init__(self, model, annotations=(), *, allow_children=True):
+    def __init__(self, model, annotations=(), *, allow_children=True, children=None):
         self.shape = Shape(model)
         self.annotations = set(annotations)
         self.allow_children = allow_children
-        self._children = {}
+        self.children = children or {}
 
     def add(self, column: str) -> None:
         if column not in self.shape.columns:
@@ -178,17 +222,20 @@ class _Planner:
         if relation is None or not relation.one_to_many:
             raise ImproperlyConfigured(f"{where}: {model.__name__}.{attrs[0]} is not a reverse foreign key")
         child_model, parent = relation.related_model, relation.field.attname
-        planner = _Planner(child_model, allow_children=False)
+        spec = self.children.get(attrs[0]) or Children()
+        planner = _Planner(child_model, tuple(spec.annotations), allow_children=False)
         planner.add(parent)
         if isinstance(reads, str):  # an item path (PluckField)
             planner.add("id")
             planner.path(child_model, "", reads.split("."), where)
         else:
             planner.serializer(reads, child_model, "")
-        self.shape.children.append(ChildShape(attrs[0], child_model, parent, planner.shape.columns))
+        self.shape.children.append(ChildShape(attrs[0], child_model, parent, planner.shape.columns, spec))
 
 
-def shape_of(serializer_class, model, annotations=()) -> Shape:
-    planner = _Planner(model, annotations)
+def shape_of(serializer_class, model, annotations=(), children=None) -> Shape:
+    """The shape of `serializer_class` over `model`; `annotations` are the names the rows carry, `children` the
+    `Children` declarations by relation name."""
+    planner = _Planner(model, annotations, children=children)
     planner.serializer(serializer_class, model, "")
     return planner.shape
