@@ -1,6 +1,6 @@
 """Engagement, project, conversation and message payloads (contract engagements.md): the write schemas (fields in
-each body table's order, the order of the error keys) and the read shapes, built only from rows the viewsets
-selected, prefetched or annotated."""
+each body table's order, the order of the error keys) and the read shapes, whose fields decide what the resources
+(engagements/views.py) load: the columns, joins, annotations and child rows (serviceengine/perf/shape.py)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -130,8 +130,8 @@ class EngagementSerializer(ContractSerializer):
     status = serializers.CharField(source="status_label", read_only=True)
     status_id = serializers.IntegerField(source="status", read_only=True)
     proposal_id = serializers.UUIDField(read_only=True, allow_null=True)
-    projects = ProjectSummarySerializer(source="project_list", many=True, read_only=True)
-    conversations = ConversationSummarySerializer(source="conversation_list", many=True, read_only=True)
+    projects = ProjectSummarySerializer(many=True, read_only=True)
+    conversations = ConversationSummarySerializer(many=True, read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
     closed_at = UTCDateTimeField(allow_null=True)
@@ -197,7 +197,7 @@ class SenderSerializer(ContractSerializer):
 
     @reads("role.dashboard_access")
     def get_type(self, user) -> str:
-        return "staff" if user.role.dashboard_access > 0 else "client"  # role joined by the viewset
+        return "staff" if user.role.dashboard_access > 0 else "client"  # role joined: the read plan follows @reads
 
 
 class MessageSerializer(ContractSerializer):
@@ -242,7 +242,7 @@ class ConversationSerializer(ContractSerializer):
     status = serializers.CharField(source="status_label", read_only=True)
     status_id = serializers.IntegerField(source="status", read_only=True)
     project = ProjectBriefSerializer(read_only=True)
-    messages = MessageSerializer(source="message_list", many=True, read_only=True)
+    messages = MessageSerializer(many=True, read_only=True)
     message_count = serializers.IntegerField(read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()

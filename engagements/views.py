@@ -1,17 +1,19 @@
 """`/api/engagements`, `/api/projects` (with advance), `/api/conversations` (with messages) and
 `/api/conversation-messages` (contract engagements.md, 19 endpoints)."""
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http_status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from serviceengine.api import messages as msg
 from serviceengine.api.fields import parse_bool_input
 from serviceengine.api.filtering import ContractSortBackend
 from serviceengine.api.pagination import _parse_bounded
+from serviceengine.api.resource import Children, Resource
 from serviceengine.api.search import ContractSearchBackend
 from serviceengine.api.schema import error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
@@ -64,41 +66,113 @@ def include_internal_param(request) -> bool:
     return value
 
 
-def visible_messages(organization, include_internal: bool):
-    """The organization's live messages, internal ones only when asked for (Decision 19)."""
-    qs = ConversationMessage.objects.for_org(organization)
-    return qs if include_internal else qs.filter(is_internal=False)
+def visible(include_internal: bool):
+    """`qs → qs` of messages: the live ones, internal ones only when asked for (Decision 19)."""
+
+    def scope(qs):
+        qs = qs.filter(deleted_at__isnull=True)
+        return qs if include_internal else qs.filter(is_internal=False)
+
+    return scope
 
 
-def message_count(organization, include_internal: bool):
-    """An annotation: the number of a conversation's live messages under the `include_internal` rule."""
-    counted = (
-        visible_messages(organization, include_internal)
-        .filter(conversation=OuterRef("pk"))
-        .order_by()
-        .values("conversation")
-        .annotate(n=Count("id"))
-        .values("n")
+def message_count(include_internal: bool):
+    """An annotation of conversations: the number of their live messages under the `include_internal` rule, as a
+    correlated subquery narrowed to the conversation's organization."""
+
+    def make():
+        counted = (
+            visible(include_internal)(
+                ConversationMessage.all_objects.filter(organization_id=OuterRef("organization_id"),
+                                                       conversation=OuterRef("pk"))
+            )
+            .order_by()
+            .values("conversation")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    return make
+
+
+def live_project(qs):
+    """Conversations (or their messages, through `conversation__`) of live projects: a deleted project hides its
+    threads."""
+    return qs.filter(project__deleted_at__isnull=True)
+
+
+# engagements.md "Conversation summary" / "Conversation object": newest activity first, threads without messages last.
+CONVERSATION_ORDER = (F("last_message_at").desc(nulls_last=True), F("created_at").desc(), "id")
+
+ENGAGEMENTS = Resource(
+    model=Engagement,
+    read=EngagementSerializer,
+    list_read=EngagementRowSerializer,  # list rows carry no projects and no conversations (11 keys)
+    create=EngagementCreateSerializer,
+    update=EngagementUpdateSerializer,
+    filters=ENGAGEMENT_FILTER_FIELDS,
+    sorts=ENGAGEMENT_SORT_FIELDS,
+    search=("name",),
+    children={
+        "projects": Children(scope=lambda qs: qs.filter(deleted_at__isnull=True), order=("created_at", "id")),
+        "conversations": Children(
+            scope=lambda qs: live_project(qs.filter(deleted_at__isnull=True)),
+            annotations={"message_count": message_count(include_internal=False)},  # Decision 10: client-visible
+            order=CONVERSATION_ORDER,
+        ),
+    },
+)
+PROJECTS = Resource(
+    model=Project,
+    read=ProjectSerializer,
+    create=ProjectCreateSerializer,
+    update=ProjectUpdateSerializer,
+    filters=PROJECT_FILTER_FIELDS,
+    sorts=PROJECT_SORT_FIELDS,
+    search=("name", "description"),
+)
+
+
+def conversations(include_internal: bool) -> Resource:
+    """The conversations resource under one `include_internal` rule: it changes the SQL of `message_count` and of
+    the embedded messages, so each rule is a declaration of its own (the list and retrieve choose by the query)."""
+    return Resource(
+        model=Conversation,
+        read=ConversationSerializer,
+        create=ConversationCreateSerializer,
+        update=ConversationUpdateSerializer,
+        filters=CONVERSATION_FILTER_FIELDS,
+        sorts=CONVERSATION_SORT_FIELDS,
+        search=("subject",),
+        scope=live_project,
+        annotations={"message_count": message_count(include_internal)},
+        children={
+            "messages": Children(  # Decision 9: the newest 20, oldest first
+                scope=visible(include_internal),
+                order=("created_at", "id"),
+                limit=EMBEDDED_MESSAGES,
+                limit_by=("-created_at", "-id"),
+            ),
+        },
     )
-    return Coalesce(Subquery(counted), Value(0))
 
 
-def newest_messages(organization, include_internal: bool):
-    """For a prefetch: each conversation's newest 20 visible messages, oldest first, authors and roles joined.
-    One query for a whole page of conversations, whatever the threads' length (a window per conversation)."""
-    rank = Window(RowNumber(), partition_by=[F("conversation_id")], order_by=[F("created_at").desc(), F("id").desc()])
-    return (
-        visible_messages(organization, include_internal)
-        .select_related("sender", "sender__role")
-        .annotate(rank=rank)
-        .filter(rank__lte=EMBEDDED_MESSAGES)
-        .order_by("created_at", "id")
-    )
+CONVERSATIONS = conversations(include_internal=False)
+CONVERSATIONS_WITH_INTERNAL = conversations(include_internal=True)
+MESSAGES = Resource(
+    model=ConversationMessage,
+    read=MessageSerializer,
+    create=MessageCreateSerializer,
+    # a message of a deleted conversation, or of a deleted project, is 404
+    scope=lambda qs: qs.filter(conversation__deleted_at__isnull=True, conversation__project__deleted_at__isnull=True),
+)
 
 
 class ContractListMixin(ListMixin):
-    """A list that also validates query parameters of its own (`query_errors`) with the paging and filter errors,
-    all reported at once."""
+    """A list with shorthand id parameters and query parameters of its own (`prepare_query`), whose errors are
+    reported at once with the paging and filter errors. Rows come through the resource's reader from the filtered,
+    sorted queryset (`Reader.rows`: shorthand parameters filter, and the conversations' order is their own)."""
 
     def prepare_query(self, request) -> None:
         """Parse list parameters beyond paging and filters; raise ValidationError listing their errors."""
@@ -116,81 +190,26 @@ class ContractListMixin(ListMixin):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class LegacyScopedViewSet(OrgViewSet):
-    """Until these resources are declared with `Resource` (issue 12a ports them): rows narrowed by `narrow()`, with
-    the viewset's own `select`/`prefetch`, read and written back through the ORM as before."""
-
-    select: tuple = ()
-    prefetch: tuple = ()
-
-    def narrow(self, qs):
-        return qs
-
-    def get_serializer_class(self):
-        return self.serializer_class
-
-    def legacy_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular's schema pass has no organization
-            return self.model.objects.none()
-        qs = self.narrow(self.model.objects.for_org(self.request.organization))
-        if self.select:
-            qs = qs.select_related(*self.select)
-        if self.prefetch:
-            qs = qs.prefetch_related(*self.prefetch)
-        return qs
-
-    def respond(self, instance, status=http_status.HTTP_200_OK, serializer_class=None, resource=None):
-        fresh = self.get_queryset().get(pk=instance.pk)
-        return Response(self.read(fresh, serializer_class), status=status)
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self.read(self.get_object()))
-
-
-# Assigned after the class exists: OrgViewSet refuses subclasses that *declare* get_queryset (12a's guard).
-LegacyScopedViewSet.get_queryset = LegacyScopedViewSet.legacy_queryset
+        reader = self.resource.reader(self.get_serializer_class())
+        rows = self.paginator.paginate_rows(
+            request, queryset.count, lambda limit, offset: (reader.rows(queryset, limit, offset), None)
+        )
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
 # --- engagements ---------------------------------------------------------------------------------------------
 
 
-class EngagementViewSet(ContractListMixin, LegacyScopedViewSet):
+class EngagementViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     """Engagements of the token's organization, Closed ones included; DELETE closes (idempotent)."""
 
-    # queries (list):     token 1 + count 1 + page 1 (client joined) = 3
-    # queries (retrieve): token 1 + engagement 1 (client joined) + projects 1 + conversations 1 (counts inside) = 4
+    # queries (list):     token 1 + page 1 (client joined) + count 1 = 3
+    # queries (retrieve): token 1 + engagement 1 (client joined) + conversations 1 (counts inside) + projects 1
+    #                     (PostgreSQL: inside the engagement's row) = 4, PostgreSQL 3
 
-    model = Engagement
-    serializer_class = EngagementSerializer
-    select = ("client",)
-    filter_fields = ENGAGEMENT_FILTER_FIELDS
-    sort_fields = ENGAGEMENT_SORT_FIELDS
+    resource = ENGAGEMENTS
     shorthand_fields = {"client_id": "client_id"}
-    search_fields = ("name",)
     filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ContractSortBackend]
-
-    def narrow(self, qs):
-        if self.action in ("list", "destroy"):
-            return qs
-        org = self.organization
-        projects = Project.objects.for_org(org).order_by("created_at", "id")
-        conversations = (
-            Conversation.objects.for_org(org)
-            .filter(project__deleted_at__isnull=True)
-            .annotate(message_count=message_count(org, include_internal=False))
-            .order_by(F("last_message_at").desc(nulls_last=True), F("created_at").desc(), "id")
-        )
-        return qs.prefetch_related(
-            Prefetch("projects", queryset=projects, to_attr="project_list"),
-            Prefetch("conversations", queryset=conversations, to_attr="conversation_list"),
-        )
-
-    def get_serializer_class(self):
-        return EngagementRowSerializer if self.action == "list" else EngagementSerializer
 
     @extend_schema(request=EngagementCreateSerializer, responses={201: EngagementSerializer})
     def create(self, request):
@@ -213,19 +232,14 @@ class EngagementViewSet(ContractListMixin, LegacyScopedViewSet):
 # --- projects ------------------------------------------------------------------------------------------------
 
 
-class ProjectViewSet(ContractListMixin, LegacyScopedViewSet):
+class ProjectViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     """Live projects of the token's organization; DELETE is a soft delete; `advance` moves one phase, race-safe."""
 
-    # queries (list):     token 1 + count 1 + page 1 (engagement, service joined) = 3
+    # queries (list):     token 1 + page 1 (engagement, service joined) + count 1 = 3
     # queries (retrieve): token 1 + project 1 (same joins) = 2
 
-    model = Project
-    select = ("engagement", "service")
-    serializer_class = ProjectSerializer
-    filter_fields = PROJECT_FILTER_FIELDS
-    sort_fields = PROJECT_SORT_FIELDS
+    resource = PROJECTS
     shorthand_fields = {"engagement_id": "engagement_id"}
-    search_fields = ("name", "description")
     filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ContractSortBackend]
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
@@ -267,38 +281,22 @@ class ProjectViewSet(ContractListMixin, LegacyScopedViewSet):
 # --- conversations -------------------------------------------------------------------------------------------
 
 
-class ConversationViewSet(ContractListMixin, LegacyScopedViewSet):
+class ConversationViewSet(ContractListMixin, OrgViewSet):
     """Live conversations of live projects; `messages` embeds the newest 20; the thread is read with the
-    messages list and its `before` cursor."""
+    messages list and its `before` cursor. `include_internal` chooses the declaration the list and retrieve read
+    through (CONVERSATIONS or CONVERSATIONS_WITH_INTERNAL); writes answer with the default (client-visible) one."""
 
-    # queries (list):     token 1 + count 1 + page 1 (project joined, message_count inside) + messages 1 = 4
+    # queries (list):     token 1 + page 1 (project joined, message_count inside) + count 1 + messages 1 = 4
     # queries (retrieve): token 1 + conversation 1 (same) + messages 1 = 3
-    # queries (messages): token 1 + conversation 1 + [cursor 1] + messages 1 (authors, roles joined) = 3 or 4
+    # queries (messages): token 1 + conversation 1 (exists) + [cursor 1] + messages 1 (authors, roles joined) = 3 or 4
 
-    model = Conversation
-    serializer_class = ConversationSerializer
-    filter_fields = CONVERSATION_FILTER_FIELDS
-    sort_fields = CONVERSATION_SORT_FIELDS
+    resource = CONVERSATIONS
     shorthand_fields = {"project_id": "project_id", "engagement_id": "engagement_id"}
-    search_fields = ("subject",)
     filter_backends = [ShorthandFilterBackend, ContractSearchBackend, ConversationSortBackend]
-    include_internal = False
-
-    def narrow(self, qs):
-        qs = qs.filter(project__deleted_at__isnull=True)  # a deleted project hides its threads
-        if self.action in ("destroy", "messages", "create_message"):
-            return qs
-        org = self.organization
-        return (
-            qs.select_related("project")
-            .annotate(message_count=message_count(org, self.include_internal))
-            .prefetch_related(
-                Prefetch("messages", queryset=newest_messages(org, self.include_internal), to_attr="message_list")
-            )
-        )
 
     def prepare_query(self, request):
-        self.include_internal = include_internal_param(request)
+        if include_internal_param(request):
+            self.resource = CONVERSATIONS_WITH_INTERNAL  # this request's reads only: an instance attribute
 
     @extend_schema(parameters=[INCLUDE_INTERNAL])
     def list(self, request, *args, **kwargs):
@@ -308,7 +306,7 @@ class ConversationViewSet(ContractListMixin, LegacyScopedViewSet):
         description="`include_internal` is not a boolean (validation envelope).")})
     def retrieve(self, request, pk=None):
         self.prepare_query(request)  # contract §6: query errors before the path id
-        return Response(self.read(self.get_object()))
+        return self.retrieve_response()
 
     @extend_schema(request=ConversationCreateSerializer, responses={201: ConversationSerializer})
     def create(self, request):
@@ -356,15 +354,15 @@ class ConversationViewSet(ContractListMixin, LegacyScopedViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        conversation = self.get_object()
+        conversation_pk = self.conversation_pk()
         org = self.organization
-        rows = visible_messages(org, include_internal).filter(conversation=conversation)
+        rows = visible(include_internal)(MESSAGES.base(org).filter(conversation_id=conversation_pk))
         raw_before = request.query_params.get("before")
         if raw_before is not None:
             before_pk = parse_uuid(raw_before.strip())
             # A cursor may be any message of the thread, internal or deleted ones included.
             cursor = None if before_pk is None else (
-                ConversationMessage.with_deleted.for_org(org).filter(conversation=conversation, pk=before_pk)
+                ConversationMessage.with_deleted.for_org(org).filter(conversation_id=conversation_pk, pk=before_pk)
                 .only("id", "created_at").first()
             )
             if cursor is None:
@@ -372,12 +370,12 @@ class ConversationViewSet(ContractListMixin, LegacyScopedViewSet):
             rows = rows.filter(
                 Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, id__lt=cursor.pk)
             )
-        page = list(rows.select_related("sender", "sender__role").order_by("-created_at", "-id")[: limit + 1])
+        page = MESSAGES.reader().rows(rows.order_by("-created_at", "-id"), limit + 1)
         has_more = len(page) > limit
         page = page[:limit][::-1]
         response = Response(MessageSerializer(page, many=True, context=self.get_serializer_context()).data)
         if has_more and page:
-            url = request.build_absolute_uri(f"/api/conversations/{conversation.pk}/messages")
+            url = request.build_absolute_uri(f"/api/conversations/{conversation_pk}/messages")
             url += f"?before={page[0].pk}&limit={limit}" + ("&include_internal=true" if include_internal else "")
             response["Link"] = f'<{url}>; rel="next"'
         return response
@@ -388,24 +386,23 @@ class ConversationViewSet(ContractListMixin, LegacyScopedViewSet):
         data = self.validated(MessageCreateSerializer)
         conversation = self.get_object()
         message = services.conversation_message_create(conversation=conversation, sender=request.user, **data)
-        fresh = ConversationMessage.objects.for_org(self.organization).select_related("sender", "sender__role").get(
-            pk=message.pk
-        )
-        return Response(MessageSerializer(fresh, context=self.get_serializer_context()).data,
-                        status=http_status.HTTP_201_CREATED)
+        return self.respond(message, http_status.HTTP_201_CREATED, resource=MESSAGES)
+
+    def conversation_pk(self):
+        """The path's conversation id, 404 unless it is a live conversation of a live project of the organization
+        (one query, no count)."""
+        pk = self.path_pk()
+        if not live_project(Conversation.objects.for_org(self.organization)).filter(pk=pk).exists():
+            raise NotFound(msg.NOT_FOUND)
+        return pk
 
 
-class ConversationMessageViewSet(LegacyScopedViewSet):
+class ConversationMessageViewSet(OrgViewSet):
     """`DELETE /api/conversation-messages/{id}`: soft delete of a message of a live conversation of a live project."""
 
-    model = ConversationMessage
-    serializer_class = MessageSerializer
-
-    def narrow(self, qs):
-        return qs.filter(conversation__deleted_at__isnull=True, conversation__project__deleted_at__isnull=True)
+    resource = MESSAGES
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
         services.conversation_message_delete(message=self.get_object())
         return self.no_content()
-

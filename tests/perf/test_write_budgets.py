@@ -102,6 +102,7 @@ BUDGETS = {
     # token, proposal locked (its only full read), items, client lookup and creation, the order (as "order
     # create"), signature, proposal update, events and their renderings, the proposal and order read back; and
     # (engagements.md Decision 1) the engagement and one project per item (two here), each inserted and rendered
-    # for its event (engagement: itself, projects, conversations; project: itself), plus their webhook lookups
-    "proposal sign": 40 if PG else 42,
+    # for its event (engagement: itself, projects (PostgreSQL: inside its row), conversations; project: itself),
+    # plus their webhook lookups
+    "proposal sign": 39 if PG else 42,
 }
