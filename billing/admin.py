@@ -5,6 +5,8 @@ row, a refused row reported with `message_user` and the others done. Proposals a
 through the API (which validates services, computes totals and numbers invoices; an item edit would replace the
 items and their order links), so the admin shows them read-only and cannot add them; deleting an invoice goes
 through `invoice_delete`. Soft-deleted rows are listed and can be restored."""
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponse
@@ -13,9 +15,11 @@ from django.utils.html import format_html
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline
 from serviceengine.admin_lists import client_filter, date_filter
-from serviceengine.admin_workflows import action_input, run_per_row
+from serviceengine.admin_workflows import ServiceFormAdminMixin, action_input, run_per_row
+from serviceengine.core.errors import DomainError
 
 from . import documents, services
+from .serializers import COUPON_CODE_MESSAGE, COUPON_CODE_PATTERN
 from .models import (
     Coupon, Invoice, InvoiceItem, Payment, Proposal, ProposalItem, ProposalSignature, StripeEvent, Subscription,
 )
@@ -276,12 +280,121 @@ class InvoiceAdmin(PdfAdminMixin, WorkflowAdmin):
         )
 
 
+class CouponForm(forms.ModelForm):
+    """The coupon form checks the same rules as the API (`billing.services.coupon_check`), reported on the field
+    they concern; `CouponAdmin.save_model` then writes through the services."""
+
+    class Meta:
+        model = Coupon
+        fields = ["code", *services.COUPON_TERMS, "max_redemptions", "expires_at"]
+        help_texts = {
+            "amount": "Percent off (0.01–100) for percent coupons, an amount in the currency for fixed ones.",
+            "service_ids": 'Ids of the services it applies to, e.g. ["…"]; [] = any service.',
+        }
+
+    organization = None  # the staff account's organization on add (set by CouponAdmin.get_form)
+
+    def clean_code(self):
+        code = (self.cleaned_data.get("code") or "").strip()
+        if not re.fullmatch(COUPON_CODE_PATTERN, code):
+            raise forms.ValidationError(COUPON_CODE_MESSAGE)
+        return code
+
+    def clean_service_ids(self):
+        value = self.cleaned_data.get("service_ids")
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise forms.ValidationError("A list of service ids.")
+        return value
+
+    def coupon_data(self) -> dict:
+        """The fields to write: all of them on add, the changed ones on change (a PUT's partial update)."""
+        names = self._meta.fields
+        if self.instance.pk:
+            names = [name for name in names if name in self.changed_data]
+        return {name: self.cleaned_data.get(name) for name in names}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        organization = self.instance.organization_id if self.instance.pk else (
+            cleaned.get("organization") or self.organization
+        )
+        if organization is None:
+            return cleaned
+        try:
+            services.coupon_check(
+                organization=organization, data=self.coupon_data(), coupon=self.instance if self.instance.pk else None
+            )
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return cleaned
+
+
 @admin.register(Coupon)
-class CouponAdmin(TenantAdmin):
-    list_display = ("code", "type", "discount", "expires_at", "created_at")
-    list_filter = ("type",)
+class CouponAdmin(ServiceFormAdminMixin, SoftDeleteAdminMixin, TenantAdmin):
+    """Coupons, written through `billing.services` like the API (events recorded with the admin as actor);
+    `times_redeemed` is counted by the invoices only. Deleting is the API's soft delete; restore undoes it."""
+
+    form = CouponForm
+    list_display = (
+        "code", "type", "amount", "currency", "duration", "times_redeemed", "max_redemptions", "expires_at",
+        "deleted_at", "created_at",
+    )
+    list_select_related = ()
+    list_filter = ("type", "duration", "currency", date_filter("expires_at"), date_filter("created_at"))
     search_fields = ("code",)
-    ordering = ("code", "id")
+    readonly_fields = ("times_redeemed", "created_at", "updated_at", "deleted_at")
+    ordering = ("-created_at", "id")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        from serviceengine.admin import staff_organization
+
+        form.organization = staff_organization(request)
+        return form
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        data = form.coupon_data()
+        if change:
+            saved = services.coupon_update(coupon=obj, changes=data)
+        else:
+            organization = obj.organization if request.user.is_superuser else form.organization
+            saved = services.coupon_create(organization=organization, data=data)
+        obj.pk, obj.organization_id = saved.pk, saved.organization_id
+        obj.created_at, obj.updated_at = saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        if obj.deleted_at is None:
+            services.coupon_delete(coupon=obj)
+
+    @admin.action(description="Soft-delete selected")
+    def soft_delete_selected(self, request, queryset):
+        rows = [coupon for coupon in queryset if coupon.deleted_at is None]
+        for coupon in rows:
+            services.coupon_delete(coupon=coupon)
+        self.message_user(request, f"Deleted {len(rows)} row(s).", messages.SUCCESS)
+
+    @admin.action(description="Restore selected (undo soft delete)")
+    def restore_selected(self, request, queryset):
+        count = 0
+        for coupon in queryset:
+            if coupon.deleted_at is None:
+                continue
+            try:
+                services.coupon_restore(coupon=coupon)
+            except DomainError as exc:
+                self.message_user(request, f"{coupon.code}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, f"Restored {count} row(s).", messages.SUCCESS)
 
 
 @admin.register(Subscription)

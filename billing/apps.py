@@ -21,3 +21,9 @@ class BillingConfig(AppConfig):
             render=viewset_renderer("billing.views.InvoiceViewSet"),
             model="billing.Invoice",
         )
+        register(
+            "coupon",
+            types=["coupon.created", "coupon.updated", "coupon.deleted"],
+            render=viewset_renderer("billing.views.CouponViewSet"),
+            model="billing.Coupon",
+        )

@@ -36,3 +36,22 @@ INVOICE_SORT_FIELDS = {
 # (search/migrations), so the two change together.
 PROPOSAL_SEARCH_FIELDS = ("client_email", "client_name_f", "client_name_l", "client_company")
 INVOICE_SEARCH_FIELDS = ("number", "note")
+
+COUPON_FILTER_FIELDS = {
+    "id": "uuid",
+    "code": "str",
+    "type": "str",
+    "duration": "str",
+    "currency": "str",
+    "expires_at": "datetime",
+    "created_at": "datetime",
+}
+COUPON_SORT_FIELDS = {
+    "id": "id",
+    "code": "code",
+    "amount": "amount",
+    "times_redeemed": "times_redeemed",
+    "expires_at": "expires_at",
+    "created_at": "created_at",
+}
+COUPON_SEARCH_FIELDS = ("code",)

@@ -1,6 +1,7 @@
 """Billing: proposals that clients sign, invoices they pay, payments, coupons and subscriptions
 (contract proposals.md, invoices.md). Billing depends on orders (paying and signing open orders)."""
 from django.db import models
+from django.db.models.functions import Lower
 
 from orders.models import status_label
 from serviceengine.core.reads import reads
@@ -23,21 +24,53 @@ class InvoiceStatus(models.IntegerChoices):
     PARTIALLY_PAID = 7, "Partially Paid"
 
 
-class Coupon(TenantModel):
-    """A discount code; managed in the admin, referenced by invoices through `coupon_id`."""
+class CouponType(models.TextChoices):
+    PERCENT = "percent", "Percent"
+    FIXED = "fixed", "Fixed amount"
+
+
+class CouponDuration(models.TextChoices):
+    ONCE = "once", "Once"
+    FOREVER = "forever", "Forever"
+    REPEATING = "repeating", "Repeating"
+
+
+class Coupon(SoftDeleteMixin, TenantModel):
+    """A discount code (`/api/coupons`, issue 16): `percent` off (0.01–100) or a `fixed` amount in `currency` off
+    the invoice lines it applies to (every line when `service_ids` is empty). Redeemed when its discount is applied
+    to an invoice (`billing.services.coupon_apply`), at most `max_redemptions` times (null: unlimited). `duration`
+    says how many periods of a subscription it covers. Soft-deleted: invoices keep their coupon and discount."""
 
     code = models.CharField(max_length=100)
-    type = models.CharField(max_length=20, default="fixed")
-    discount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    type = models.CharField(max_length=20, choices=CouponType.choices, default=CouponType.FIXED)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, null=True, blank=True)
+    duration = models.CharField(max_length=20, choices=CouponDuration.choices, default=CouponDuration.ONCE)
+    duration_in_periods = models.PositiveIntegerField(null=True, blank=True)
+    times_redeemed = models.PositiveIntegerField(default=0)
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Ids (canonical strings) of the organization's services the coupon applies to; empty: any service.
+    service_ids = models.JSONField(default=list, blank=True)
 
     class Meta(TenantModel.Meta):
-        ordering = ["code", "id"]
-        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="coupon_code_unique_per_org")]
+        ordering = ["-created_at", "id"]
+        constraints = [
+            # Codes are unique per organization ignoring case, among live coupons (a deleted code can be reused).
+            models.UniqueConstraint(
+                models.F("organization"), Lower("code"), condition=models.Q(deleted_at__isnull=True),
+                name="coupon_org_code_ci_live",
+            ),
+            # The redemption race's last line of defence (the service's conditional UPDATE is the first).
+            models.CheckConstraint(
+                condition=models.Q(max_redemptions__isnull=True) | models.Q(times_redeemed__lte=models.F("max_redemptions")),
+                name="coupon_redemptions_within_max",
+            ),
+        ]
+        indexes = [live_index("organization", "-created_at", "id", name="coupon_org_created")]
 
     def __str__(self):
         return self.code
-
 
 class Proposal(SoftDeleteMixin, TenantModel):
     """An offer to a prospective client. Draft → Sent (`send`) → Signed (`sign`, which opens an order)."""
@@ -120,6 +153,9 @@ class Invoice(SoftDeleteMixin, TenantModel):
     transaction_id = models.CharField(max_length=255, null=True, blank=True)
     paysys = models.CharField(max_length=50, null=True, blank=True)
     subtotal = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # The coupon's discount, computed when the coupon is applied (billing.services.coupon_apply); kept when the
+    # coupon is later edited or deleted. `total = max(0, subtotal − discount + tax)`.
+    discount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     employee_id = models.UUIDField(null=True, blank=True)
     view_link = models.CharField(max_length=255, null=True, blank=True)

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from clients.serializers import StoredObjectField
 from serviceengine.api import messages as msg
 from serviceengine.api.fields import (
-    EmailField, IntField, ListOf, MoneyField, MoneyOutField, ObjectField, StrField, UTCDateTimeField,
+    DateTimeInField, EmailField, IntField, ListOf, MoneyField, MoneyOutField, ObjectField, StrField, UTCDateTimeField,
 )
 from serviceengine.core.reads import reads
 from serviceengine.api.serializers import ContractSerializer, FullAddressSerializer, RoleSerializer
@@ -325,3 +325,57 @@ def ordered_snapshot(value, keys) -> dict | None:
     ordered.update({k: v for k, v in value.items() if k not in ordered})
     return ordered
 
+
+
+# --- coupons ------------------------------------------------------------------------------------------------
+
+COUPON_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
+COUPON_CODE_MESSAGE = "The code must be 1 to 50 letters, digits, '_' or '-'."
+COUPON_TYPE_MESSAGE = "Input should be 'percent' or 'fixed'"
+COUPON_DURATION_MESSAGE = "Input should be 'once', 'forever' or 'repeating'"
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+CURRENCY_MESSAGE = "The currency must be a three-letter code such as USD."
+
+
+class CouponCreateSerializer(ContractSerializer):
+    """`POST /api/coupons`. Shape only; the rules that tie fields together (percent 0.01–100, a currency for fixed
+    coupons only, `duration_in_periods` for repeating ones, the code free ignoring case, services of the
+    organization) are `billing.services.coupon_check`."""
+
+    code = StrField(pattern=COUPON_CODE_PATTERN, pattern_message=COUPON_CODE_MESSAGE, max_length=50)
+    type = StrField(pattern=r"percent|fixed", pattern_message=COUPON_TYPE_MESSAGE)
+    amount = MoneyField(min_value=Decimal("0.01"))
+    currency = StrField(required=False, nullable=True, pattern=CURRENCY_PATTERN, pattern_message=CURRENCY_MESSAGE)
+    duration = StrField(required=False, pattern=r"once|forever|repeating", pattern_message=COUPON_DURATION_MESSAGE)
+    duration_in_periods = IntField(required=False, nullable=True, min_value=1)
+    max_redemptions = IntField(required=False, nullable=True, min_value=1)
+    expires_at = DateTimeInField(required=False, nullable=True)
+    service_ids = ListOf(StrField(), required=False)
+
+
+class CouponUpdateSerializer(CouponCreateSerializer):
+    """`PUT /api/coupons/{id}`: partial. `null` clears `currency`, `duration_in_periods`, `max_redemptions`
+    (unlimited) and `expires_at` (never); for the other fields it leaves them unchanged."""
+
+    code = StrField(required=False, pattern=COUPON_CODE_PATTERN, pattern_message=COUPON_CODE_MESSAGE, max_length=50)
+    type = StrField(required=False, pattern=r"percent|fixed", pattern_message=COUPON_TYPE_MESSAGE)
+    amount = MoneyField(required=False, min_value=Decimal("0.01"))
+
+
+class CouponSerializer(ContractSerializer):
+    """The Coupon object (issue 16). `amount` is a two-decimal string (a percentage for `percent` coupons);
+    `times_redeemed` counts the invoices the coupon was applied to."""
+
+    id = serializers.UUIDField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    type = serializers.CharField(read_only=True)
+    amount = MoneyOutField()
+    currency = serializers.CharField(read_only=True, allow_null=True)
+    duration = serializers.CharField(read_only=True)
+    duration_in_periods = serializers.IntegerField(read_only=True, allow_null=True)
+    max_redemptions = serializers.IntegerField(read_only=True, allow_null=True)
+    times_redeemed = serializers.IntegerField(read_only=True)
+    expires_at = UTCDateTimeField(allow_null=True)
+    service_ids = serializers.ListField(child=serializers.UUIDField(), read_only=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()

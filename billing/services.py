@@ -11,10 +11,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import Service
@@ -31,8 +32,8 @@ from serviceengine.models import User
 
 from . import documents, stripe_gateway
 from .models import (
-    Coupon, Invoice, InvoiceItem, InvoiceStatus, Payment, Proposal, ProposalItem, ProposalSignature, ProposalStatus,
-    Subscription,
+    Coupon, CouponDuration, CouponType, Invoice, InvoiceItem, InvoiceStatus, Payment, Proposal, ProposalItem,
+    ProposalSignature, ProposalStatus, Subscription,
 )
 
 logger = logging.getLogger(__name__)
@@ -298,6 +299,259 @@ def proposal_sign(
     record_event("proposal.signed", proposal, previous=before)
     notify.proposal_signed(proposal=proposal, signature=signature, order=order, organization=organization)
     return proposal, order
+
+
+# --- coupons ------------------------------------------------------------------------------------------------
+#
+# `/api/coupons` (issue 16) and the discount an invoice gets from one. A coupon is redeemed when its discount is
+# applied to an invoice (clarifications "Parity"): `coupon_apply` checks it and counts the redemption with a
+# conditional UPDATE, so two concurrent last redemptions cannot both succeed.
+
+CODE_TAKEN = "The code has already been taken."
+COUPON_SERVICE_NOT_FOUND = "Service with ID {id} does not exist."
+COUPON_TERMS = ("type", "amount", "currency", "duration", "duration_in_periods", "service_ids")
+COUPON_FIELDS = ("code", *COUPON_TERMS, "max_redemptions", "expires_at")
+TERMS_FROZEN = "Cannot be changed once the coupon has been redeemed."
+PERCENT_MIN, PERCENT_MAX = Decimal("0.01"), Decimal("100.00")
+CENT = Decimal("0.01")
+
+COUPON_CODE_UNKNOWN = "The coupon code does not exist."
+COUPON_EXPIRED = "The coupon has expired."
+COUPON_EXHAUSTED = "The coupon has reached its maximum number of redemptions."
+COUPON_NOT_APPLICABLE = "The coupon does not apply to any of the items."
+COUPON_CURRENCY = "The coupon is for amounts in {coupon}; this invoice is in {invoice}."
+
+
+def coupon_find(*, organization, code: str) -> Coupon | None:
+    """The organization's live coupon with this code, ignoring case (served by the unique index on lower(code))."""
+    return (
+        Coupon.objects.for_org(organization).annotate(lower_code=Lower("code")).filter(lower_code=code.lower()).first()
+    )
+
+
+def _code_taken(organization, code: str, *, exclude: Coupon | None = None) -> bool:
+    rows = Coupon.objects.for_org(organization).annotate(lower_code=Lower("code")).filter(lower_code=code.lower())
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    return rows.exists()
+
+
+def _canonical_service_ids(raw_ids) -> list:
+    """Ids as canonical strings (what `service_ids` stores); a malformed one stays as sent (never equal to a
+    stored id)."""
+    return [str(pk) if (pk := parse_uuid(raw)) is not None else raw for raw in raw_ids]
+
+
+def _resolve_coupon_services(organization, raw_ids: list) -> list[str]:
+    """The ids of live services of the organization, duplicates collapsed, in one query; DomainError(422) on
+    `service_ids` naming the first id (in the order sent) that is malformed, unknown or another organization's."""
+    parsed = [(raw, parse_uuid(raw)) for raw in raw_ids]
+    found = set(
+        Service.objects.for_org(organization).filter(pk__in=[pk for _raw, pk in parsed if pk is not None])
+        .values_list("pk", flat=True)
+    )
+    for raw, pk in parsed:
+        if pk not in found:
+            raise DomainError(422, field="service_ids", message=COUPON_SERVICE_NOT_FOUND.format(id=raw))
+    return dedupe(str(pk) for _raw, pk in parsed)
+
+
+def coupon_check(*, organization, data: dict, coupon: Coupon | None = None) -> dict:
+    """The coupon's fields after applying `data` (a create body, or the fields a PUT sent) to `coupon` (None on
+    create), checked as a whole; raises DomainError on the first rule broken, in this order: `code` taken
+    (ignoring case, live coupons) 400; `amount`/`currency` for the type 400; `duration_in_periods` for the
+    duration 400; `max_redemptions` below `times_redeemed` 400; a term (type, amount, currency, duration,
+    duration_in_periods, service_ids) changed after a redemption 400; `service_ids` not services of the
+    organization 422. Switching to `percent` clears the currency, and away from `repeating` the period count,
+    unless the body sends them. Shared by the API and the admin form."""
+    state = {name: getattr(coupon, name) for name in COUPON_FIELDS} if coupon else {
+        "currency": None, "duration": CouponDuration.ONCE, "duration_in_periods": None, "max_redemptions": None,
+        "expires_at": None, "service_ids": [],
+    }
+    state.update(data)
+    if state.get("currency"):
+        state["currency"] = state["currency"].upper()
+    if coupon is not None:
+        if state["type"] == CouponType.PERCENT and "currency" not in data:
+            state["currency"] = None
+        if state["duration"] != CouponDuration.REPEATING and "duration_in_periods" not in data:
+            state["duration_in_periods"] = None
+    if "code" in data and _code_taken(organization, state["code"], exclude=coupon):
+        raise DomainError(400, field="code", message=CODE_TAKEN)
+    amount = state["amount"]
+    if state["type"] == CouponType.PERCENT:
+        if not PERCENT_MIN <= amount <= PERCENT_MAX:
+            raise DomainError(400, field="amount", message="A percent coupon's amount is between 0.01 and 100.")
+        if state["currency"] is not None:
+            raise DomainError(400, field="currency", message="A percent coupon has no currency.")
+    else:
+        if amount < CENT:
+            raise DomainError(400, field="amount", message="A fixed coupon's amount is at least 0.01.")
+        if state["currency"] is None:
+            raise DomainError(400, field="currency", message="A fixed coupon needs a currency.")
+    if state["duration"] == CouponDuration.REPEATING:
+        if state["duration_in_periods"] is None:
+            raise DomainError(400, field="duration_in_periods", message="A repeating coupon needs duration_in_periods.")
+    elif state["duration_in_periods"] is not None:
+        raise DomainError(400, field="duration_in_periods", message="Only repeating coupons have duration_in_periods.")
+    redeemed = coupon.times_redeemed if coupon is not None else 0
+    if state["max_redemptions"] is not None and state["max_redemptions"] < redeemed:
+        raise DomainError(
+            400, field="max_redemptions", message=f"Cannot be lower than the redemptions already made ({redeemed})."
+        )
+    if redeemed:
+        for name in COUPON_TERMS:
+            new, old = state[name], getattr(coupon, name)
+            if name == "service_ids":
+                new, old = sorted(set(_canonical_service_ids(new))), sorted(set(old))
+            if new != old:
+                raise DomainError(400, field=name, message=TERMS_FROZEN)
+    if "service_ids" in data:
+        state["service_ids"] = _resolve_coupon_services(organization, data["service_ids"])
+    return state
+
+
+def _save_coupon(coupon: Coupon, **save_kwargs) -> Coupon:
+    """Save inside a savepoint: a concurrent request that took the code first makes this one a 400, not a 500."""
+    try:
+        with transaction.atomic():
+            coupon.save(**save_kwargs)
+    except IntegrityError:
+        if _code_taken(coupon.organization_id, coupon.code, exclude=coupon):
+            raise DomainError(400, field="code", message=CODE_TAKEN) from None
+        raise
+    return coupon
+
+
+@transaction.atomic
+def coupon_create(*, organization, data: dict) -> Coupon:
+    """Create a coupon from a validated body (rules: `coupon_check`); `times_redeemed` starts at 0."""
+    state = coupon_check(organization=organization, data=data)
+    coupon = Coupon(organization=organization, times_redeemed=0, **state)
+    _save_coupon(coupon, force_insert=True)
+    record_event("coupon.created", coupon)
+    return coupon
+
+
+@transaction.atomic
+def coupon_update(*, coupon: Coupon, changes: dict) -> Coupon:
+    """Partial update (rules: `coupon_check`), with the row locked so a redemption cannot slip between the check
+    of `max_redemptions`/the frozen terms and the write."""
+    coupon = lock(Coupon, coupon)
+    before = snapshot(coupon)
+    state = coupon_check(organization=coupon.organization_id, data=changes, coupon=coupon)
+    for name, value in state.items():
+        setattr(coupon, name, value)
+    _save_coupon(coupon)
+    record_event("coupon.updated", coupon, previous=before)
+    return coupon
+
+
+@transaction.atomic
+def coupon_delete(*, coupon: Coupon) -> None:
+    """Soft delete: the coupon can no longer be applied (its code is free again); invoices keep their `coupon_id`
+    and the discount computed when it was applied."""
+    coupon = lock(Coupon, coupon)
+    record_event("coupon.deleted", coupon)  # before the delete: the coupon as it was
+    coupon.soft_delete()
+
+
+@transaction.atomic
+def coupon_restore(*, coupon: Coupon) -> Coupon:
+    """Undo a soft delete (admin); 400 on `code` when a live coupon took the code meanwhile."""
+    coupon = Coupon.with_deleted.for_org(coupon.organization_id).select_for_update().get(pk=coupon.pk)
+    if coupon.deleted_at is None:
+        return coupon
+    if _code_taken(coupon.organization_id, coupon.code):
+        raise DomainError(400, field="code", message=CODE_TAKEN)
+    before = snapshot(coupon)
+    coupon.deleted_at = None
+    _save_coupon(coupon)
+    record_event("coupon.updated", coupon, previous=before)
+    return coupon
+
+
+def _line_service_id(line) -> str | None:
+    pk = parse_uuid(line.get("service_id")) if line.get("service_id") is not None else None
+    return str(pk) if pk is not None else None
+
+
+def _eligible_lines(coupon: Coupon, lines) -> list:
+    if not coupon.service_ids:
+        return list(lines)
+    allowed = set(coupon.service_ids)
+    return [line for line in lines if _line_service_id(line) in allowed]
+
+
+def coupon_discount(*, coupon: Coupon, lines) -> Decimal:
+    """The discount `coupon` gives on `lines` (`{"service_id", "total"}` dicts), without checks or redemption:
+    percent of the matching lines' total (rounded half up to the cent), or the fixed amount capped at that total;
+    never negative."""
+    eligible = max(sum((line["total"] for line in _eligible_lines(coupon, lines)), ZERO), ZERO)
+    if coupon.type == CouponType.PERCENT:
+        discount = (eligible * coupon.amount / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        discount = coupon.amount
+    return min(discount, eligible)
+
+
+def coupon_covers_period(coupon: Coupon, period_index: int) -> bool:
+    """Whether the coupon discounts a subscription's period `period_index` (0 = the first): `once` the first only,
+    `forever` every one, `repeating` the first `duration_in_periods`."""
+    if coupon.duration == CouponDuration.FOREVER:
+        return True
+    if coupon.duration == CouponDuration.REPEATING:
+        return period_index < (coupon.duration_in_periods or 0)
+    return period_index == 0
+
+
+@transaction.atomic
+def coupon_apply(
+    *, organization, lines, currency: str, code: str | None = None, coupon_id=None, field: str | None = None, now=None
+) -> tuple[Coupon, Decimal]:
+    """Check a coupon named by `code` (ignoring case) or `coupon_id` against an invoice's `lines` and `currency`,
+    redeem it, and return it with its discount (`coupon_discount`). Runs in the caller's transaction: the
+    redemption commits or rolls back with the invoice.
+
+    Errors (on `field`, default `coupon_code` for a code and `coupon_id` for an id): unknown code 400, unknown id
+    422 (contract invoices.md); expired, another currency (fixed coupons), no line among `service_ids`, or no
+    redemption left 400 with the reason. Race-safe: the redemption is a conditional UPDATE (`times_redeemed <
+    max_redemptions`), so of two concurrent last redemptions one succeeds and the other is refused."""
+    if (code is None) == (coupon_id is None):
+        raise ValueError("coupon_apply takes a code or a coupon_id")
+    field = field or ("coupon_code" if code is not None else "coupon_id")
+    if code is not None:
+        coupon = coupon_find(organization=organization, code=code)
+        if coupon is None:
+            raise DomainError(400, field=field, message=COUPON_CODE_UNKNOWN)
+    else:
+        coupon = _find_coupon(organization, coupon_id)
+    now = now or timezone.now()
+    if coupon.expires_at is not None and coupon.expires_at <= now:
+        raise DomainError(400, field=field, message=COUPON_EXPIRED)
+    if coupon.type == CouponType.FIXED and (coupon.currency or "").upper() != (currency or "").upper():
+        raise DomainError(400, field=field, message=COUPON_CURRENCY.format(coupon=coupon.currency, invoice=currency))
+    lines = list(lines)
+    if not _eligible_lines(coupon, lines):
+        raise DomainError(400, field=field, message=COUPON_NOT_APPLICABLE)
+    redeemed = (
+        Coupon.objects.for_org(coupon.organization_id)
+        .filter(pk=coupon.pk)
+        .filter(Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions")))
+        .update(times_redeemed=F("times_redeemed") + 1, updated_at=now)
+    )
+    if not redeemed:  # no redemption left (a concurrent one took the last), or deleted meanwhile
+        raise DomainError(400, field=field, message=COUPON_EXHAUSTED)
+    coupon.times_redeemed += 1
+    coupon.updated_at = now
+    return coupon, coupon_discount(coupon=coupon, lines=lines)
+
+
+def coupon_release(*, coupon: Coupon) -> None:
+    """Give one redemption back (an invoice's coupon replaced or removed); never below zero."""
+    Coupon.with_deleted.for_org(coupon.organization_id).filter(pk=coupon.pk, times_redeemed__gt=0).update(
+        times_redeemed=F("times_redeemed") - 1, updated_at=timezone.now()
+    )
 
 
 # --- invoices: create and update ----------------------------------------------------------------------------

@@ -21,11 +21,12 @@ from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 
 from . import documents, services, stripe_events, stripe_gateway
 from .filters import (
-    INVOICE_FILTER_FIELDS, INVOICE_SEARCH_FIELDS, INVOICE_SORT_FIELDS, PROPOSAL_FILTER_FIELDS, PROPOSAL_SEARCH_FIELDS,
+    COUPON_FILTER_FIELDS, COUPON_SEARCH_FIELDS, COUPON_SORT_FIELDS, INVOICE_FILTER_FIELDS, INVOICE_SEARCH_FIELDS, INVOICE_SORT_FIELDS, PROPOSAL_FILTER_FIELDS, PROPOSAL_SEARCH_FIELDS,
     PROPOSAL_SORT_FIELDS,
 )
-from .models import Invoice, Proposal, ProposalSignature
+from .models import Coupon, Invoice, Proposal, ProposalSignature
 from .serializers import (
+    CouponCreateSerializer, CouponSerializer, CouponUpdateSerializer,
     InvoiceChargeSerializer, InvoiceCreateSerializer, InvoiceSerializer, InvoiceUpdateSerializer,
     ProposalRowSerializer, ProposalOrderSerializer, ProposalSerializer, ProposalSignSerializer,
     ProposalWriteSerializer,
@@ -50,6 +51,16 @@ INVOICES = Resource(
     sorts=INVOICE_SORT_FIELDS,
     counted=True,
     search=INVOICE_SEARCH_FIELDS,
+)
+
+COUPONS = Resource(
+    model=Coupon,
+    read=CouponSerializer,
+    create=CouponCreateSerializer,
+    update=CouponUpdateSerializer,
+    filters=COUPON_FILTER_FIELDS,
+    sorts=COUPON_SORT_FIELDS,
+    search=COUPON_SEARCH_FIELDS,
 )
 
 
@@ -194,6 +205,32 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     def pdf(self, request, pk=None):
         invoice = self.get_object()
         return pdf_response(documents.invoice_pdf(invoice, invoice.organization), f"invoice-{invoice.number}.pdf")
+
+
+class CouponViewSet(ListMixin, RetrieveMixin, OrgViewSet):
+    """`/api/coupons` (issue 16): list, create, retrieve, update (PUT, partial) and soft-delete the organization's
+    coupons. Rules in `billing.services.coupon_check`; a deleted coupon disappears from every endpoint and can no
+    longer be applied, while the invoices it was applied to keep it and their discount."""
+
+    # queries: list → token 1 + count 1 + page 1 = 3; retrieve → token 1 + coupon 1 = 2
+    resource = COUPONS
+
+    @extend_schema(request=CouponCreateSerializer, responses={201: CouponSerializer})
+    def create(self, request):
+        data = self.validated(CouponCreateSerializer)
+        coupon = services.coupon_create(organization=self.organization, data=data)
+        return self.respond(coupon, http_status.HTTP_201_CREATED)
+
+    @extend_schema(request=CouponUpdateSerializer, responses={200: CouponSerializer})
+    def update(self, request, pk=None):
+        changes = self.validated(CouponUpdateSerializer)  # contract §6: schema errors before the path id
+        coupon = services.coupon_update(coupon=self.get_object(), changes=changes)
+        return self.respond(coupon)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        services.coupon_delete(coupon=self.get_object())
+        return self.no_content()
 
 
 def portal_base_url(request) -> str:

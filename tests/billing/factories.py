@@ -42,6 +42,10 @@ def make_invoice(org, *, user=None, items=None, **over) -> Invoice:
 
 
 def make_coupon(org, **over) -> Coupon:
-    fields = {"code": f"SAVE{factories.n()}", "discount": Decimal("10.00")}
-    fields.update(over)
-    return Coupon.unscoped.create(organization=org, **fields)
+    """A coupon through `coupon_create` (default: 10.00 USD off, once, unlimited)."""
+    data = {"code": f"SAVE{factories.n()}", "type": "fixed", "amount": Decimal("10.00"), "currency": "USD"}
+    data.update(over)
+    if data["type"] == "percent" and "currency" not in over:
+        data["currency"] = None
+    coupon = services.coupon_create(organization=org, data=data)
+    return Coupon.unscoped.get(pk=coupon.pk)

@@ -191,6 +191,20 @@ ENDPOINTS = [
         no_null=("message",), echo="message",
     ),
     Endpoint(
+        "coupons create", "POST", "/api/coupons", lambda t: {"code": "FRESH10", "type": "percent", "amount": 10},
+        {"code": ("str", 50), "type": "str", "amount": "money", "currency": "str", "duration": "str",
+         "duration_in_periods": "int", "max_redemptions": "int", "expires_at": "datetime", "service_ids": "list",
+         "service_ids.0": "str"},
+        no_null=("code", "type", "amount"),
+        refs={"service_ids": (["not-a-uuid"], 422, "service_ids", "Service with ID not-a-uuid does not exist.")},
+    ),
+    Endpoint(
+        "coupons update", "PUT", "/api/coupons/{t.coupon.pk}", lambda t: {"code": "RENAMED"},
+        {"code": ("str", 50), "type": "str", "amount": "money", "max_redemptions": "int", "expires_at": "datetime",
+         "service_ids": "list"},
+        refs={"service_ids": (["not-a-uuid"], 422, "service_ids", "Service with ID not-a-uuid does not exist.")},
+    ),
+    Endpoint(
         "tags create", "POST", "/api/tags", lambda t: {"name": "Fresh", "color": "#aabbcc"},
         {"name": ("str", 100), "color": "str"},
         no_null=("name",), echo="name",
