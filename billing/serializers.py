@@ -344,7 +344,8 @@ class CouponCreateSerializer(ContractSerializer):
 
     code = StrField(pattern=COUPON_CODE_PATTERN, pattern_message=COUPON_CODE_MESSAGE, max_length=50)
     type = StrField(pattern=r"percent|fixed", pattern_message=COUPON_TYPE_MESSAGE)
-    amount = MoneyField(min_value=Decimal("0.01"))
+    # ≥ 0 here (what the schema can state for numeric strings); 0.01 and the percent bound: coupon_check.
+    amount = MoneyField(min_value=Decimal("0"))
     currency = StrField(required=False, nullable=True, pattern=CURRENCY_PATTERN, pattern_message=CURRENCY_MESSAGE)
     duration = StrField(required=False, pattern=r"once|forever|repeating", pattern_message=COUPON_DURATION_MESSAGE)
     duration_in_periods = IntField(required=False, nullable=True, min_value=1)
@@ -359,7 +360,7 @@ class CouponUpdateSerializer(CouponCreateSerializer):
 
     code = StrField(required=False, pattern=COUPON_CODE_PATTERN, pattern_message=COUPON_CODE_MESSAGE, max_length=50)
     type = StrField(required=False, pattern=r"percent|fixed", pattern_message=COUPON_TYPE_MESSAGE)
-    amount = MoneyField(required=False, min_value=Decimal("0.01"))
+    amount = MoneyField(required=False, min_value=Decimal("0"))
 
 
 class CouponSerializer(ContractSerializer):

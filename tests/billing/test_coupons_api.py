@@ -80,14 +80,14 @@ def test_create_fixed_coupon_defaults(api):
 def test_create_schema_errors(api):
     response = api.post(
         URL,
-        {"code": "no spaces!", "type": "half", "amount": 0, "currency": "EURO", "duration": "weekly",
+        {"code": "no spaces!", "type": "half", "amount": -1, "currency": "EURO", "duration": "weekly",
          "duration_in_periods": 0, "max_redemptions": 0, "expires_at": "soon", "service_ids": "x"},
         format="json",
     )
     assert_envelope(response, 400, {
         "code": ["The code must be 1 to 50 letters, digits, '_' or '-'."],
         "type": ["Input should be 'percent' or 'fixed'"],
-        "amount": ["Input should be greater than or equal to 0.01"],
+        "amount": ["Input should be greater than or equal to 0"],
         "currency": ["The currency must be a three-letter code such as USD."],
         "duration": ["Input should be 'once', 'forever' or 'repeating'"],
         "duration_in_periods": ["Input should be greater than or equal to 1"],
@@ -105,6 +105,8 @@ def test_create_schema_errors(api):
 
 @pytest.mark.parametrize(("body", "field", "message"), [
     ({**PERCENT, "amount": "100.01"}, "amount", "A percent coupon's amount is between 0.01 and 100."),
+    ({**PERCENT, "amount": 0}, "amount", "A percent coupon's amount is between 0.01 and 100."),
+    ({**FIXED, "amount": "0.00"}, "amount", "A fixed coupon's amount is at least 0.01."),
     ({**PERCENT, "currency": "USD"}, "currency", "A percent coupon has no currency."),
     ({"code": "F", "type": "fixed", "amount": 5}, "currency", "A fixed coupon needs a currency."),
     ({**PERCENT, "duration": "repeating"}, "duration_in_periods", "A repeating coupon needs duration_in_periods."),
