@@ -21,7 +21,7 @@ from django.utils import timezone
 from catalog.models import Service
 from clients.services import client_create, user_by_email
 from engagements.services import engagement_open_from_proposal
-from events.services import record_event, snapshot
+from events.services import events_assign_client, record_event, snapshot
 from orders.models import Order, OrderStatus, status_label
 from orders.services import order_create
 from serviceengine.core.money import MONEY_COLUMN_MAX, format_money
@@ -297,6 +297,10 @@ def proposal_sign(
         created_at=now,
     )
     record_event("proposal.signed", proposal, previous=before)
+    # The proposal's earlier events (made out to an e-mail before its client existed) join that client's activity.
+    events_assign_client(
+        organization_id=proposal.organization_id, object_type="proposal", object_id=proposal.pk, client_id=user.pk
+    )
     notify.proposal_signed(proposal=proposal, signature=signature, order=order, organization=organization)
     return proposal, order
 

@@ -17,6 +17,11 @@ class Event(TenantModel):
     actor_type = models.CharField(max_length=20, default="system")
     actor_id = models.CharField(max_length=100, null=True, blank=True)
     actor_name = models.CharField(max_length=255, default="system")
+    # The client the object is about (the registry's `client=`), stored when the event is recorded, for
+    # `GET /api/clients/{id}/activity`. A plain id, not a foreign key: the log outlives the rows it tells about
+    # (a deleted client's events stay until the retention purge), and a foreign key would bring an index of its
+    # own that does not lead with the organization.
+    client_id = models.UUIDField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
@@ -25,6 +30,12 @@ class Event(TenantModel):
             models.Index(fields=["organization", "-created_at", "id"], name="event_org_created"),
             models.Index(fields=["organization", "type", "-created_at"], name="event_org_type"),
             models.Index(fields=["organization", "object_id"], name="event_org_object"),
+            # a client's activity, newest first (only the events about a client)
+            models.Index(
+                fields=["organization", "client_id", "-created_at", "id"],
+                name="event_org_client",
+                condition=models.Q(client_id__isnull=False),
+            ),
         ]
 
     def __str__(self):

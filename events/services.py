@@ -68,11 +68,13 @@ def record_event(
     object_type: str | None = None,
     object_id=None,
     actor: dict | None = None,
+    client_id=None,
 ) -> Event:
     """Record one event of a registered `event_type` about `obj`, in the caller's transaction.
 
     `data` defaults to `obj` rendered like its retrieve endpoint; `previous` is a `snapshot()` from before the
-    change (updates only). Raises `ValueError` for an unregistered event type (a programming error)."""
+    change (updates only). `client_id` defaults to the client the object type's registration finds (the client's
+    activity). Raises `ValueError` for an unregistered event type (a programming error)."""
     if not registry.is_known(event_type):
         raise ValueError(f"Unknown event type {event_type!r}: register it in events.registry")
     object_type = object_type or (object_type_of(obj) if obj is not None else registry.EVENT_TYPES[event_type])
@@ -81,6 +83,8 @@ def record_event(
     # The id only: loading the organization row for it would be one more query per change.
     organization_id = organization.pk if organization is not None else obj.organization_id
     actor = actor or current_actor()
+    if client_id is None:
+        client_id = registry.client_of(object_type, obj)
     with transaction.atomic():
         event = Event.all_objects.create(
             organization_id=organization_id,
@@ -92,7 +96,11 @@ def record_event(
             actor_type=actor["type"],
             actor_id=actor.get("id"),
             actor_name=actor.get("name") or actor["type"],
+            client_id=client_id,
         )
+        if hasattr(client_id, "resolve_expression"):
+            # Computed by the INSERT: left deferred (read from the row if asked for), never the expression itself.
+            del event.client_id
         for hook in EVENT_RECORDED_HOOKS:
             hook(event)
     return event
@@ -101,6 +109,16 @@ def record_event(
 def event_list(organization):
     """The organization's events, newest first."""
     return Event.objects.for_org(organization).order_by("-created_at", "id")
+
+
+def events_assign_client(*, organization_id, object_type: str, object_id, client_id) -> int:
+    """Give the client to the earlier events of an object that had none when they were recorded (a proposal made
+    out to an e-mail before its client existed, once signing finds or creates the client). Returns how many."""
+    return (
+        Event.objects.for_org(organization_id)
+        .filter(object_type=object_type, object_id=object_id, client_id__isnull=True)
+        .update(client_id=client_id)
+    )
 
 
 def events_purge_expired(*, now=None, batch_size: int = 1000) -> int:

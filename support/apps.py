@@ -6,7 +6,7 @@ class SupportConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from events.registry import register
+        from events.registry import client_attr, client_via, register
         from events.rendering import viewset_renderer
 
         register(
@@ -14,6 +14,7 @@ class SupportConfig(AppConfig):
             types=["ticket.created", "ticket.updated", "ticket.deleted", "ticket.closed"],
             render=viewset_renderer("support.views.TicketViewSet"),
             model="support.Ticket",
+            client=client_attr("user_id"),
         )
         # A message has no retrieve endpoint: `data` is the message as `GET /api/tickets/{id}/messages` lists it.
         register(
@@ -21,4 +22,5 @@ class SupportConfig(AppConfig):
             types=["ticket_message.created", "ticket_message.deleted"],
             render=viewset_renderer("support.views.TicketMessageViewSet"),
             model="support.TicketMessage",
+            client=client_via("ticket", "user_id"),
         )

@@ -103,6 +103,7 @@ BUDGETS = {
     # create"), signature, proposal update, events and their renderings, the proposal and order read back; and
     # (engagements.md Decision 1) the engagement and one project per item (two here), each inserted and rendered
     # for its event (engagement: itself, projects (PostgreSQL: inside its row), conversations; project: itself),
-    # plus their webhook lookups
-    "proposal sign": 39 if PG else 42,
+    # plus their webhook lookups; and the proposal's earlier events given the client (issue 16: the client's
+    # activity), one UPDATE
+    "proposal sign": 40 if PG else 43,
 }

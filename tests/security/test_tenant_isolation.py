@@ -38,6 +38,7 @@ PATH_CELLS = [
     ("clients GET", "GET", "/api/clients/{}", None, "client"),
     ("clients PUT", "PUT", "/api/clients/{}", {"name_f": "Mallory"}, "client"),
     ("clients DELETE", "DELETE", "/api/clients/{}", None, "client"),
+    ("clients activity GET", "GET", "/api/clients/{}/activity", None, "client"),
     ("services GET", "GET", "/api/services/{}", None, "service"),
     ("services PUT", "PUT", "/api/services/{}", {"name": "Hijacked"}, "service"),
     ("services DELETE", "DELETE", "/api/services/{}", None, "service"),
