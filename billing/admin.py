@@ -141,7 +141,8 @@ class ProposalSignForm(forms.Form):
 
 class InvoiceChargeForm(forms.Form):
     payment_method_id = forms.CharField(
-        max_length=255, label="Payment method", help_text="The client's Stripe payment method (pm_…), charged once per invoice.",
+        max_length=255, label="Payment method",
+        help_text="The client's Stripe payment method (pm_…), charged once per invoice.",
     )
 
 
@@ -188,7 +189,8 @@ class ProposalAdmin(PdfAdminMixin, WorkflowAdmin):
         form, page = action_input(
             self, request, queryset, ProposalSignForm,
             title="Sign proposals on the client's behalf",
-            explanation="Each proposal is signed as agreed by its client and opens its order, as when the client signs.",
+            explanation="Each proposal is signed as agreed by its client and opens its order, as when the client "
+                        "signs.",
             submit_label="Sign",
         )
         if form is None:

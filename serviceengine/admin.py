@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.forms import ModelChoiceField
+from django.forms.models import BaseInlineFormSet
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 from django.utils import timezone
@@ -189,10 +191,22 @@ class TenantAdmin(TenantScopedMixin, admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
+class TenantInlineFormSet(BaseInlineFormSet):
+    """Resolves a submitted row id among the parent's own rows: Django's formset looks ids up through the model's
+    default manager, which fails closed (and would read every organization's rows if it did not)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        field = form.fields.get(self.model._meta.pk.name)
+        if isinstance(field, ModelChoiceField):
+            field.queryset = self.get_queryset()
+
+
 class TenantInline(TenantScopedMixin):
     """Mixin for inlines of org-owned children: the organization comes from the parent row."""
 
     extra = 0
+    formset = TenantInlineFormSet
 
     def get_exclude(self, request, obj=None):
         return [*(super().get_exclude(request, obj) or []), "organization"]

@@ -6,6 +6,7 @@
   it names (or above the form), never a 500.
 - `run_per_row`: a changelist action calling one service per selected row. Each row is its own service call (its
   own transaction): a refused row is reported with `message_user` and the others go on.
+- `adopt`: the admin's form instance becomes the row a create service made.
 - `admin_team_member`: the team member a staff account acts as, where a service needs a person (completing a task).
 
 The actor of the events these services record is the signed-in staff account (`jobs.actors.ActorMiddleware`).
@@ -87,6 +88,14 @@ def run_per_row(model_admin, request, queryset, workflow, *, label, done: str, u
     if count:
         model_admin.message_user(request, done.format(count=count), messages.SUCCESS)
     return count
+
+
+def adopt(obj, row) -> None:
+    """Make the admin's unsaved form instance the row a create service made: Django goes on with `obj` (the
+    inlines' parent, the log entry, the redirect), so it must be that row."""
+    for field in row._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(row, field.attname))
+    obj._state.adding, obj._state.db = False, row._state.db
 
 
 def admin_team_member(request, organization_id):

@@ -72,9 +72,11 @@ def ticket_create(
     tag_names: list[str] | None = None,
     note: str | None = None,
     metadata: dict | None = None,
+    source: str = "API",
 ) -> Ticket:
     """Create a ticket with its employees and tags. Checks, in order: `user_id` (422), `order_id` (422),
-    `employees` (422). `date_closed` stays null even when created Closed (contract defect 34)."""
+    `employees` (422). `date_closed` stays null even when created Closed (contract defect 34). `source` says
+    where it came from ("API"; the admin passes "Admin")."""
     user = _resolve_user(organization, user_id)
     order = _resolve_order(organization, order_id) if order_id else None
     employees = _resolve_employees(organization, employee_ids) if employee_ids else []
@@ -87,7 +89,7 @@ def ticket_create(
         note=note,
         metadata={} if metadata is None else metadata,
         form_data={},
-        source="API",
+        source=source,
     )
     if employees:
         set_ticket_employees(ticket, employees)

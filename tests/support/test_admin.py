@@ -157,12 +157,20 @@ def test_status_change_in_the_admin_applies_the_date_closed_rule(browser, org):
 
 
 def test_client_of_another_organization_is_not_a_choice(browser, org, other_org):
-    ticket = make_ticket(org)
-    data = post_data(browser.get(change_url(ticket)))
-    data["user"] = str(factories.make_client(other_org).pk)
-    response = browser.post(change_url(ticket), data)
+    data = post_data(browser.get("/admin/support/ticket/add/"))
+    data.update({"subject": "Foreign", "status": "1", "user": str(factories.make_client(other_org).pk)})
+    response = browser.post("/admin/support/ticket/add/", data)
     assert response.status_code == 200
     assert "user" in response.context["adminform"].form.errors
+    assert not Ticket.unscoped.exists()
+
+
+def test_client_is_fixed_once_the_ticket_exists(browser, org, other_org):
+    ticket = make_ticket(org)
+    data = post_data(browser.get(change_url(ticket)))
+    data["user"] = str(factories.make_client(org).pk)
+    assert browser.post(change_url(ticket), data).status_code == 302
+    assert Ticket.unscoped.get(pk=ticket.pk).user_id == ticket.user_id
 
 
 @pytest.mark.parametrize("field_name", ["user", "order"])
