@@ -1,17 +1,26 @@
 """Admin for clients: the organization's users with the client role, their address chosen by autocomplete
-and summarised read-only. Scoped to the staff account's organization by `TenantAdmin`."""
+and summarised read-only. Scoped to the staff account's organization by `TenantAdmin`.
+
+Writes go through `clients.services` (issue 12), like the API's, with the staff account as the events' actor:
+adding is `client_create` (client role, affiliate id and link), changing is `client_update` (e-mail unique in the
+organization), deleting is `client_delete` (refused while the client has dependants)."""
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from serviceengine.admin import TenantAdmin, scoped_choices
+from serviceengine.admin_workflows import ServiceFormAdminMixin, adopt, run_per_row
 from serviceengine.models import User
 
 from .models import Client
-from serviceengine.core.errors import DomainError
+from .services import EMAIL_TAKEN, client_create, client_delete, client_delete_refusal, client_update
 
-from .services import EMAIL_TAKEN, client_delete, client_delete_refusal, client_role
+# The client's columns the admin form writes (through the services); the rest are read-only.
+COLUMNS = (
+    "email", "name_f", "name_l", "company", "phone", "tax_id", "note", "status", "optin", "stripe_id",
+    "custom_fields", "created_at",
+)
 
 
 class ClientAdminForm(forms.ModelForm):
@@ -32,7 +41,7 @@ class ClientAdminForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(TenantAdmin):
+class ClientAdmin(ServiceFormAdminMixin, TenantAdmin):
     form = ClientAdminForm
     list_display = ("email", "name_f", "name_l", "company", "status", "balance", "address_summary", "created_at")
     list_select_related = ("role", "address")
@@ -66,11 +75,23 @@ class ClientAdmin(TenantAdmin):
         return ", ".join(p for p in parts if p) or "(empty address)"
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            # New clients get the client role and an affiliate id/link, as through the API (contract §10.10).
-            obj.role = client_role()
-            obj.aff_id, obj.aff_link = User.new_affiliate()
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in COLUMNS}
+            if "status" in changes:
+                changes["status_id"] = changes.pop("status")
+            if "address" in form.changed_data:
+                changes["address_ref"] = data["address"]
+            if changes:
+                client_update(client=obj, changes=changes)
+            return
+        address = data.get("address")
+        client = client_create(
+            organization=obj.organization,
+            address_id=address.pk if address is not None else None,
+            **{name: data[name] for name in COLUMNS if name in data},
+        )
+        adopt(obj, client)
 
     # Deleting goes through `client_delete`, like the API: refused while the client has orders, invoices,
     # tickets or subscriptions (Django's own delete would silently detach invoices).
@@ -94,13 +115,5 @@ class ClientAdmin(TenantAdmin):
 
     @admin.action(description="Delete selected clients (refused for clients with dependants)")
     def delete_clients(self, request, queryset):
-        deleted = 0
-        for client in queryset:
-            try:
-                client_delete(client=client)
-            except DomainError as exc:
-                self.message_user(request, f"{client}: {exc.detail}", messages.ERROR)
-            else:
-                deleted += 1
-        if deleted:
-            self.message_user(request, f"Deleted {deleted} client(s).", messages.SUCCESS)
+        run_per_row(self, request, queryset, lambda client: client_delete(client=client), label=str,
+                    done="Deleted {count} client(s).")

@@ -125,7 +125,8 @@ def client_update(*, client: User, changes: dict) -> User:
     becomes `status`. With `address` the six lines are replaced (absent ones become null), the names, tax id
     and company are copied from the updated client and `company_vat` is cleared; the client's address is
     updated in place or created and linked. Raises DomainError(400) on `email` when another user of the
-    organization has it."""
+    organization has it. `address_ref` (the admin's choice) links an existing address of the organization, or
+    none (422 on `address` for another organization's)."""
     client = User.all_objects.for_org(client.organization_id).select_for_update().get(pk=client.pk)
     before = snapshot(client, object_type="client")
     if "email" in changes:
@@ -135,6 +136,11 @@ def client_update(*, client: User, changes: dict) -> User:
     assign(client, changes, skip=("status",))  # the columns the write serializer validated, written as sent
     if "status_id" in changes:
         client.status = changes["status_id"]
+    if "address_ref" in changes:  # the admin links an existing address of the organization (or none)
+        ref = changes["address_ref"]
+        if ref is not None and ref.organization_id != client.organization_id:
+            raise DomainError(422, field="address", message="The specified address does not exist.")
+        client.address_id = ref.pk if ref is not None else None
     if "address" in changes:
         values = _address_values(client, changes["address"])
         address = (

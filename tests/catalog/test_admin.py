@@ -79,16 +79,15 @@ def test_add_service_is_stamped_with_the_organization(browser, org, other_org):
     folder = make_folder(org)
     response = browser.post(reverse("admin:catalog_service_add"), {
         "name": "Admin made", "recurring": "0", "currency": "USD", "multi_order": "on", "public": "on",
-        "sort_order": "0", "metadata": "{}", "folder": str(folder.pk),
-        "employee_links-TOTAL_FORMS": "0", "employee_links-INITIAL_FORMS": "0",
+        "metadata": "{}", "folder": str(folder.pk),
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     service = Service.unscoped.get(name="Admin made")
     assert service.organization == org and service.folder == folder
     theirs = make_folder(other_org)
     response = browser.post(reverse("admin:catalog_service_add"), {
-        "name": "Bad folder", "recurring": "0", "currency": "USD", "sort_order": "0", "metadata": "{}",
-        "folder": str(theirs.pk), "employee_links-TOTAL_FORMS": "0", "employee_links-INITIAL_FORMS": "0",
+        "name": "Bad folder", "recurring": "0", "currency": "USD", "metadata": "{}",
+        "folder": str(theirs.pk),
     })
     assert response.status_code == 200 and not Service.unscoped.filter(name="Bad folder").exists()
 
@@ -107,17 +106,14 @@ def test_changelist_query_count_is_constant(browser, org, url):
     assert len(one) == len(many), "\n".join(many)
 
 
-def test_inline_assigns_team_members_only(browser, org, owner):
+def test_form_assigns_team_members_only(browser, org, owner):
     service = factories.make_service(org, name="S")
     client = factories.make_client(org)
     url = reverse("admin:catalog_service_change", args=[service.pk])
-    base = {
-        "name": "S", "recurring": "0", "currency": "USD", "sort_order": "0", "metadata": "{}",
-        "employee_links-TOTAL_FORMS": "1", "employee_links-INITIAL_FORMS": "0",
-    }
-    response = browser.post(url, {**base, "employee_links-0-user": str(client.pk)})
+    base = {"name": "S", "recurring": "0", "currency": "USD", "sort_order": "0", "metadata": "{}"}
+    response = browser.post(url, {**base, "assigned_employees": [str(client.pk)]})
     assert response.status_code == 200 and not ServiceEmployee.unscoped.exists()
-    response = browser.post(url, {**base, "employee_links-0-user": str(owner.pk)})
+    response = browser.post(url, {**base, "assigned_employees": [str(owner.pk)]})
     assert response.status_code == 302
     assert list(ServiceEmployee.unscoped.values_list("user_id", flat=True)) == [owner.pk]
 
