@@ -75,6 +75,11 @@ class OrderAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance._state.adding and not cleaned.get("service") and not cleaned.get("service_name"):
             self.add_error("service_name", services.SERVICE_REQUIRED)
+        # A superuser's choices span organizations: the team must be the order's (order_create takes rows as given).
+        organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
+        members = cleaned.get("assigned_employees") or ()
+        if organization is not None and any(member.organization_id != organization.pk for member in members):
+            self.add_error("assigned_employees", "Employees must belong to the order's organization.")
         return cleaned
 
 
