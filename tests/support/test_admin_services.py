@@ -99,12 +99,15 @@ def test_existing_messages_are_read_only_and_deletable(staff, org, owner):
     keep, drop = add_message(ticket, owner, message="Keep me"), add_message(ticket, owner, message="Drop me")
     url = reverse("admin:support_ticket_change", args=[ticket.pk])
     data = post_data(staff.get(url))
+    data.update({"metadata": "{}", "initial-metadata": "{}"})  # unchanged, as a browser posts it
     rows = {str(data[f"messages-{i}-id"]): i for i in range(2)}
     data[f"messages-{rows[str(keep.pk)]}-message"] = "Edited"
     data[f"messages-{rows[str(drop.pk)]}-DELETE"] = "on"
     assert staff.post(url, data).status_code == 302
     assert [m.message for m in TicketMessage.unscoped.filter(ticket=ticket)] == ["Keep me"]
     assert Ticket.unscoped.get(pk=ticket.pk).last_message_at == keep.created_at
+    [event] = Event.objects.for_org(org)  # the edit of "Keep me" was ignored: only the deletion is an event
+    assert (event.type, event.object_id, event.actor) == ("ticket_message.deleted", drop.pk, ada())
 
 
 def test_soft_delete_action_goes_through_the_service(staff, org):
