@@ -31,6 +31,9 @@ class ServiceAdminForm(forms.ModelForm):
         model = Service
         exclude = ("employees",)
 
+    def clean_metadata(self):
+        return self.cleaned_data.get("metadata") or {}  # the column is NOT NULL; blank means none
+
 
 @admin.register(Service)
 class ServiceAdmin(ServiceFormAdminMixin, SoftDeleteAdminMixin, TenantAdmin):
@@ -70,8 +73,9 @@ class ServiceAdmin(ServiceFormAdminMixin, SoftDeleteAdminMixin, TenantAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        sent = {name: data[name] for name in form.changed_data if name in data} if change else data
-        changes = columns_of(Service, sent)
+        # The instance's values: the form applied what was posted and kept the defaults of what was omitted.
+        names = [name for name in form.changed_data if name in data] if change else list(data)
+        changes = columns_of(Service, {name: getattr(obj, name) for name in names if hasattr(obj, name)})
         if not change or "folder" in form.changed_data:
             folder = data.get("folder")
             if folder is not None:

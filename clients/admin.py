@@ -30,6 +30,9 @@ class ClientAdminForm(forms.ModelForm):
         model = Client
         fields = "__all__"  # narrowed by ClientAdmin.fields
 
+    def clean_custom_fields(self):
+        return self.cleaned_data.get("custom_fields") or {}  # the column is NOT NULL; blank means none
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         organization_id = self.instance.organization_id
@@ -77,7 +80,8 @@ class ClientAdmin(ServiceFormAdminMixin, TenantAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            changes = {name: data[name] for name in form.changed_data if name in COLUMNS}
+            # The instance's values: the form applied what was posted and kept what was omitted.
+            changes = {name: getattr(obj, name) for name in form.changed_data if name in COLUMNS}
             if "status" in changes:
                 changes["status_id"] = changes.pop("status")
             if "address" in form.changed_data:
@@ -89,7 +93,7 @@ class ClientAdmin(ServiceFormAdminMixin, TenantAdmin):
         client = client_create(
             organization=obj.organization,
             address_id=address.pk if address is not None else None,
-            **{name: data[name] for name in COLUMNS if name in data},
+            **{name: getattr(obj, name) for name in COLUMNS if name in data},
         )
         adopt(obj, client)
 
