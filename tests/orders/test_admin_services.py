@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from events.models import Event
+from orders import services
 from orders.models import Order, OrderEmployee, OrderMessage, OrderStatus, OrderTag, OrderTask, Tag
 from tests import factories
 from tests.orders.factories import make_message, make_order, make_task
@@ -243,3 +244,43 @@ def test_tags_go_through_the_tag_services(staff, org):
     assert response.context["adminform"].form.errors["name"] == ["The name has already been taken."]
     assert staff.post(reverse("admin:orders_tag_add"), {"name": "Fresh", "color": "#AABBCC"}).status_code == 302
     assert Tag.unscoped.get(organization=org, name="Fresh").color == "#aabbcc"
+
+
+def test_an_unexpected_error_in_an_action_is_reported_not_a_500(staff, org, monkeypatch):
+    first, second = make_task(make_order(org), name="Boom"), make_task(make_order(org), name="Fine")
+    real = services.order_task_complete
+
+    def flaky(*, task, user):
+        if task.pk == first.pk:
+            raise RuntimeError("bug")
+        return real(task=task, user=user)
+
+    monkeypatch.setattr(services, "order_task_complete", flaky)
+    response = staff.post(reverse("admin:orders_ordertask_changelist"),
+                          {"action": "complete_selected", "_selected_action": [str(first.pk), str(second.pk)]},
+                          follow=True)
+    assert response.status_code == 200
+    assert "Boom: could not be changed (unexpected error, logged)." in texts(response)
+    assert "Completed 1 task(s)." in texts(response)
+    assert [e.object_id for e in Event.objects.for_org(org).filter(type="order_task.completed")] == [second.pk]
+
+
+def test_superuser_adds_an_order_for_the_organization_it_picks(org, other_org):
+    root = staff_browser(None, "root", superuser=True)
+    client = factories.make_client(other_org)
+    response = root.post(reverse("admin:orders_order_add"), add_data(client, organization=str(other_org.pk)))
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    order = Order.unscoped.get(user=client)
+    assert order.organization_id == other_org.pk
+    [event] = Event.objects.for_org(other_org).filter(type="order.created")
+    assert event.actor["name"] == "root"
+
+
+def test_superuser_cannot_staff_an_order_from_another_organization(org, other_org, owner):
+    root = staff_browser(None, "root", superuser=True)
+    client = factories.make_client(other_org)
+    response = root.post(reverse("admin:orders_order_add"), add_data(
+        client, organization=str(other_org.pk), assigned_employees=[str(owner.pk)]))
+    assert response.status_code == 200
+    assert "assigned_employees" in response.context["adminform"].form.errors
+    assert not Order.unscoped.exists()
