@@ -19,7 +19,8 @@ DELETE_GUARDS = (
     ("orders", "Cannot delete client with existing orders"),
     ("invoices", "Cannot delete client with existing invoices"),
     ("tickets", "Cannot delete client with existing tickets"),
-    ("subscriptions", "Cannot delete client with existing subscriptions"),
+    ("subscriptions", "Cannot delete client with existing subscriptions"),  # mark_paid's recurring-invoice rows
+    ("client_subscriptions", "Cannot delete client with existing subscriptions"),  # /api/subscriptions (issue 16)
     ("engagements", "Cannot delete client with existing engagements"),  # engagements.md, Closed ones included
 )
 

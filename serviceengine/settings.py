@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "idempotency",  # issue 14: Idempotency-Key
     "portal",
     "engagements",
+    "subscriptions",  # issue 16: subscriptions that bill themselves
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ api_patterns = [
     path("", include("reports.urls")),
     path("", include("portal.api_urls")),
     path("", include("engagements.urls")),
+    path("", include("subscriptions.urls")),
     re_path(r"^.*$", csrf_exempt(views.not_found)),
 ]
 

@@ -21,9 +21,11 @@ from tests.billing.factories import make_coupon, make_invoice, make_proposal
 from tests.catalog.factories import make_folder
 from tests.engagements.conftest import make_conversation, make_engagement, make_project, post_message
 from tests.orders.factories import make_message, make_order, make_task
+from subscriptions.services import subscription_pause
+from tests.subscriptions.factories import make_subscription
 from tests.support import factories as support
 
-PROJECT_APPS = {"serviceengine", "clients", "catalog", "orders", "billing", "support", "engagements"}
+PROJECT_APPS = {"serviceengine", "clients", "catalog", "orders", "billing", "support", "engagements", "subscriptions"}
 # Columns a request legitimately writes while being refused: the token's throttled last-use stamp.
 VOLATILE = {ApiToken: {"last_used_at"}}
 
@@ -75,6 +77,11 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
     support.add_tag(ticket, order.tag_links.first().tag)
     ticket_message = support.add_message(ticket, member)
     subscription = Subscription.unscoped.create(organization=org, user=client, invoice=invoice)
+    # /api/subscriptions (issue 16): one that has issued its first invoice, with a line naming the service.
+    billing_plan = make_subscription(
+        org, client=client, items=[{"service_id": str(service.pk), "name": "Plan", "quantity": 1, "price": Decimal("9.00")}]
+    )
+    paused_plan = subscription_pause(subscription=make_subscription(org, client=client))
     engagement = make_engagement(org, client, name=f"Engagement {tag}")
     project = make_project(org, engagement, service=service, name=f"Project {tag}")
     conversation = make_conversation(org, project, subject=f"Thread {tag}")
@@ -86,6 +93,7 @@ def build_tenant(org, tag: str) -> SimpleNamespace:
         org=org, member=member, address=address, client=client, folder=folder, service=service, coupon=coupon,
         order=order, task=task, message=message, invoice=invoice, paid_invoice=paid_invoice, proposal=proposal,
         sent_proposal=sent_proposal, ticket=ticket, tag=order.tag_links.first().tag, subscription=subscription,
+        billing_plan=billing_plan, paused_plan=paused_plan,
         ticket_message=ticket_message,
         engagement=engagement, project=project, conversation=conversation, conversation_message=conversation_message,
         token=token, raw_token=raw, event=event, endpoint=endpoint,

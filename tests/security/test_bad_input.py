@@ -265,6 +265,23 @@ ENDPOINTS = [
          "attachments.0.url": "str", "attachments.0.size": "int"},
         no_null=("content", "is_internal"), echo="content",
     ),
+    Endpoint(
+        "subscriptions create", "POST", "/api/subscriptions",
+        lambda t: {"client_id": str(t.client.pk), "interval": "month", "items": [{"name": "Plan", "price": 10}]},
+        {"client_id": "str", "interval": "str", "interval_count": "int", "currency": "str", "coupon_code": "str",
+         "items": "list", "items.0.name": ("str", 255), "items.0.quantity": "int", "items.0.price": "money",
+         "items.0.service_id": "str"},
+        no_null=("client_id", "items", "interval", "interval_count", "currency", "items.0.name", "items.0.quantity",
+                 "items.0.price"),
+        refs={"client_id": ("not-a-uuid", 422, "client_id", "The specified client does not exist."),
+              "items.0.service_id": ("not-a-uuid", 422, "items.0.service_id", NOT_SERVICE[1])},
+    ),
+    Endpoint(
+        "subscriptions update", "PUT", "/api/subscriptions/{t.billing_plan.pk}", lambda t: {"currency": "EUR"},
+        {"client_id": "str", "interval": "str", "interval_count": "int", "currency": "str", "coupon_code": "str",
+         "items": "list"},
+        refs={"client_id": ("not-a-uuid", 422, "client_id", "The specified client does not exist.")},
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 
@@ -481,6 +498,9 @@ BODYLESS = [
     ("webhook endpoints rotate_secret", "/api/webhook-endpoints/{t.endpoint.pk}/rotate_secret", "POST"),
     ("webhook endpoints test", "/api/webhook-endpoints/{t.endpoint.pk}/test", "POST"),
     ("webhook deliveries retry", "/api/webhook-deliveries/{t.delivery.pk}/retry", "POST"),
+    ("subscriptions pause", "/api/subscriptions/{t.billing_plan.pk}/pause", "POST"),
+    ("subscriptions resume", "/api/subscriptions/{t.paused_plan.pk}/resume", "POST"),
+    ("subscriptions cancel", "/api/subscriptions/{t.billing_plan.pk}/cancel", "POST"),
 ]
 
 

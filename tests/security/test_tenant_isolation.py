@@ -89,6 +89,11 @@ PATH_CELLS = [
     ("conversations messages POST", "POST", "/api/conversations/{}/messages", {"content": "Planted"},
      "conversation"),
     ("conversation-messages DELETE", "DELETE", "/api/conversation-messages/{}", None, "conversation_message"),
+    ("subscriptions GET", "GET", "/api/subscriptions/{}", None, "billing_plan"),
+    ("subscriptions PUT", "PUT", "/api/subscriptions/{}", {"currency": "EUR"}, "billing_plan"),
+    ("subscriptions pause", "POST", "/api/subscriptions/{}/pause", None, "billing_plan"),
+    ("subscriptions resume", "POST", "/api/subscriptions/{}/resume", None, "billing_plan"),
+    ("subscriptions cancel", "POST", "/api/subscriptions/{}/cancel", None, "billing_plan"),
 ]
 
 
@@ -139,6 +144,9 @@ LIST_CELLS = [
     ("conversations", {}),
     ("conversations", {"engagement_id": "{a.engagement.pk}"}),
     ("conversations", {"project_id": "{a.project.pk}", "include_internal": "true"}),
+    ("subscriptions", {}),
+    ("subscriptions", {"filters[id][$in][]": "{a.billing_plan.pk}"}),
+    ("subscriptions", {"filters[client_id][$eq]": "{a.client.pk}"}),
 ]
 
 
@@ -242,6 +250,16 @@ BODY_CELLS = [
      "service", "service_id"),
     ("conversations create project_id", "POST", "/api/conversations", lambda b, ref: {"project_id": ref},
      "project", "project_id"),
+    ("subscriptions create client_id", "POST", "/api/subscriptions",
+     lambda b, ref: {"client_id": ref, "interval": "month", "items": [{"name": "P", "price": 1}]}, "client", "client_id"),
+    ("subscriptions create items service_id", "POST", "/api/subscriptions",
+     lambda b, ref: {"client_id": b_ref(b, "client"), "interval": "month",
+                     "items": [{"name": "P", "price": 1}, {"name": "Q", "price": 1, "service_id": ref}]},
+     "service", "items.1.service_id"),
+    ("subscriptions update client_id", "PUT", "/api/subscriptions/{b.billing_plan.pk}",
+     lambda b, ref: {"client_id": ref}, "client", "client_id"),
+    ("subscriptions update items service_id", "PUT", "/api/subscriptions/{b.billing_plan.pk}",
+     lambda b, ref: {"items": [{"name": "P", "price": 1, "service_id": ref}]}, "service", "items.0.service_id"),
 ]
 
 

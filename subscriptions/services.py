@@ -1,0 +1,308 @@
+"""Subscription workflows (issue 16): create, update, pause, resume, cancel, and the issuing of period invoices.
+
+Every function is keyword-only, runs in one transaction with the subscription row locked, records its event in
+that transaction, and raises `DomainError`. Ids in bodies are resolved within the subscription's organization:
+another organization's id is the same 422 as an unknown one (contract §4).
+
+Transitions (clarifications "Parity"): pause active → paused, resume paused → active, cancel active or paused →
+canceled; anything else, asking for the state it is already in included, is a 400 and changes nothing.
+"""
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Coupon
+from billing.services import ordered_ids
+from catalog.models import Service
+from events.services import record_event, snapshot
+from serviceengine.core.errors import DomainError
+from serviceengine.core.services import dedupe, parse_uuid, resolve_ref
+from serviceengine.models import User
+
+from . import periods
+from .models import Subscription, SubscriptionItem, SubscriptionStatus
+
+logger = logging.getLogger(__name__)
+
+CLIENT_NOT_FOUND = "The specified client does not exist."
+SERVICE_NOT_FOUND = "The specified service does not exist."
+COUPON_NOT_FOUND = "The coupon code does not exist."
+START_TOO_EARLY = "The start date must not be before yesterday (UTC)."
+SCHEDULE_LOCKED = "Cannot be changed once the subscription has issued an invoice."
+INTERVAL_TOO_LONG = "Input should be less than or equal to {limit} for interval '{interval}'"
+
+ACTIVE, PAUSED, CANCELED = SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED, SubscriptionStatus.CANCELED
+
+
+class _Unset:
+    def __repr__(self):
+        return "UNSET"
+
+
+UNSET = _Unset()  # "not sent" in partial updates, distinct from None
+
+
+# --- references and checks ------------------------------------------------------------------------------------
+
+
+def _resolve_client(organization, raw_id) -> User:
+    """Any user of the organization, as invoices accept (a client in practice)."""
+    return resolve_ref(User.objects.for_org(organization), raw_id, field="client_id", message=CLIENT_NOT_FOUND)
+
+
+def _item_services(organization, items: list[dict]) -> dict:
+    """{raw service_id: Service} in one query; DomainError(422) on `items.N.service_id` for the first item whose
+    service is not a live service of the organization."""
+    raw_ids = dedupe(item["service_id"] for item in items if item.get("service_id") is not None)
+    parsed = {raw: parse_uuid(raw) for raw in raw_ids}
+    found = Service.objects.for_org(organization).in_bulk([pk for pk in parsed.values() if pk is not None])
+    for index, item in enumerate(items):
+        raw = item.get("service_id")
+        if raw is not None and parsed[raw] not in found:
+            raise DomainError(422, field=f"items.{index}.service_id", message=SERVICE_NOT_FOUND)
+    return {raw: found[pk] for raw, pk in parsed.items()}
+
+
+def _coupon_code(organization, code: str | None) -> str | None:
+    """The coupon's stored code for `code` (matched ignoring case), or DomainError(400) on `coupon_code`."""
+    if not code:
+        return None
+    coupon = Coupon.objects.for_org(organization).filter(code__iexact=code).first()
+    if coupon is None:
+        raise DomainError(400, field="coupon_code", message=COUPON_NOT_FOUND)
+    return coupon.code
+
+
+def _check_interval(interval: str, interval_count: int, *, field: str = "interval_count") -> None:
+    limit = periods.MAX_INTERVAL_COUNT[interval]
+    if interval_count > limit:
+        raise DomainError(400, field=field, message=INTERVAL_TOO_LONG.format(limit=limit, interval=interval))
+
+
+def _check_start(start_date, now) -> None:
+    """A start date may be yesterday (UTC) at the earliest: a day that is still today somewhere west of UTC.
+    Periods are never billed backwards (README "Subscriptions")."""
+    if (periods.utc_today(now) - start_date).days > 1:
+        raise DomainError(400, field="start_date", message=START_TOO_EARLY)
+
+
+def _set_items(subscription: Subscription, items: list[dict], services: dict, now) -> None:
+    """Replace the subscription's lines with exactly these, in this order (ascending ids keep it)."""
+    org_id = subscription.organization_id
+    SubscriptionItem.objects.for_org(org_id).filter(subscription=subscription).delete()
+    SubscriptionItem.objects.bulk_create(
+        SubscriptionItem(
+            id=pk,
+            organization_id=org_id,
+            subscription=subscription,
+            service=services.get(item.get("service_id")),
+            name=item["name"],
+            quantity=item["quantity"],
+            price=item["price"],
+            created_at=now,
+        )
+        for pk, item in zip(ordered_ids(len(items)), items, strict=True)
+    )
+
+
+def _locked(subscription: Subscription) -> Subscription:
+    row = (
+        Subscription.objects.for_org(subscription.organization_id)
+        .select_for_update()
+        .filter(pk=subscription.pk)
+        .first()
+    )
+    if row is None:
+        raise DomainError(404, detail="Not Found")
+    return row
+
+
+def _schedule_first_period(subscription: Subscription) -> None:
+    """Before any invoice: period 0 starts on `start_date`; it is due at midnight UTC of that day if active."""
+    subscription.next_period = 0
+    subscription.current_period_start = subscription.current_period_end = None
+    subscription.next_invoice_at = (
+        periods.start_of_day(subscription.start_date) if subscription.status == ACTIVE else None
+    )
+
+
+def _save(subscription: Subscription, now) -> None:
+    subscription.updated_at = now
+    subscription.save()
+
+
+# --- create and update ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    organization,
+    client_id: str,
+    items: list[dict],
+    interval: str,
+    interval_count: int = 1,
+    currency: str = "USD",
+    start_date=None,
+    coupon_code: str | None = None,
+) -> Subscription:
+    """Create an active subscription and its lines; its first period starts on `start_date` (default: today,
+    UTC). Checks, in order: `client_id` (422), `items.N.service_id` (422), `interval_count` within three years
+    (400), `start_date` not before yesterday (400), `coupon_code` (400). When the first period has started, its
+    invoice is issued and sent in this same transaction."""
+    now = timezone.now()
+    client = _resolve_client(organization, client_id)
+    services = _item_services(organization, items)
+    _check_interval(interval, interval_count)
+    start_date = start_date or periods.utc_today(now)
+    _check_start(start_date, now)
+    code = _coupon_code(organization, coupon_code)
+    subscription = Subscription(
+        organization=organization,
+        client=client,
+        status=ACTIVE,
+        currency=currency,
+        interval=interval,
+        interval_count=interval_count,
+        start_date=start_date,
+        coupon_code=code,
+        created_at=now,
+        updated_at=now,
+    )
+    _schedule_first_period(subscription)
+    subscription.save(force_insert=True)
+    _set_items(subscription, items, services, now)
+    record_event("subscription.created", subscription)
+    issue_due_periods(subscription=subscription, now=now)
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(
+    *,
+    subscription: Subscription,
+    client_id=UNSET,
+    items=UNSET,
+    currency=UNSET,
+    interval=UNSET,
+    interval_count=UNSET,
+    start_date=UNSET,
+    coupon_code=UNSET,
+) -> Subscription:
+    """Partial update; `updated_at` is now even when nothing is given. Lines, client, currency and coupon apply
+    from the next period issued. The schedule (`interval`, `interval_count`, `start_date`) changes only while no
+    invoice has been issued (400 on the field otherwise), and restarts period 0 on the new start date. A canceled
+    subscription is refused (400). Checks, in order: canceled (400), `client_id` (422), `items.N.service_id`
+    (422), schedule (400), `coupon_code` (400)."""
+    subscription = _locked(subscription)
+    if subscription.status == CANCELED:
+        raise DomainError(400, detail="Cannot update subscription with status canceled")
+    organization = subscription.organization_id
+    before = snapshot(subscription)
+    now = timezone.now()
+    if client_id is not UNSET:
+        subscription.client = _resolve_client(organization, client_id)
+    services = _item_services(organization, items) if items is not UNSET else None
+    schedule = {"interval": interval, "interval_count": interval_count, "start_date": start_date}
+    changed = {name: value for name, value in schedule.items() if value is not UNSET}
+    for name, value in changed.items():
+        if subscription.invoices_count and value != getattr(subscription, name):
+            raise DomainError(400, field=name, message=SCHEDULE_LOCKED)
+    if changed:
+        new_interval = changed.get("interval", subscription.interval)
+        new_count = changed.get("interval_count", subscription.interval_count)
+        _check_interval(new_interval, new_count, field="interval_count" if "interval_count" in changed else "interval")
+        if "start_date" in changed and changed["start_date"] != subscription.start_date:
+            _check_start(changed["start_date"], now)
+    if coupon_code is not UNSET:
+        subscription.coupon_code = _coupon_code(organization, coupon_code)
+    if currency is not UNSET:
+        subscription.currency = currency
+    for name, value in changed.items():
+        setattr(subscription, name, value)
+    if changed and not subscription.invoices_count:
+        _schedule_first_period(subscription)
+    _save(subscription, now)
+    if services is not None:
+        _set_items(subscription, items, services, now)
+    record_event("subscription.updated", subscription, previous=before)
+    issue_due_periods(subscription=subscription, now=now)
+    return subscription
+
+
+# --- transitions ------------------------------------------------------------------------------------------------
+
+
+def _refuse(verb: str, subscription: Subscription):
+    raise DomainError(400, detail=f"Cannot {verb} subscription with status {subscription.status}")
+
+
+@transaction.atomic
+def subscription_pause(*, subscription: Subscription) -> Subscription:
+    """Active → paused: nothing is billed while paused (`next_invoice_at` null); periods that start meanwhile
+    are skipped for good. Any other status → 400."""
+    subscription = _locked(subscription)
+    if subscription.status != ACTIVE:
+        _refuse("pause", subscription)
+    before = snapshot(subscription)
+    subscription.status = PAUSED
+    subscription.next_invoice_at = None
+    _save(subscription, timezone.now())
+    record_event("subscription.paused", subscription, previous=before)
+    return subscription
+
+
+@transaction.atomic
+def subscription_resume(*, subscription: Subscription) -> Subscription:
+    """Paused → active. Billing goes on with the first period (not before the next unbilled one) that starts
+    today or later (UTC); periods that started while paused are skipped, and the one in progress becomes the
+    current period, unbilled. A period starting today is issued at once. Any other status → 400."""
+    subscription = _locked(subscription)
+    if subscription.status != PAUSED:
+        _refuse("resume", subscription)
+    before = snapshot(subscription)
+    now = timezone.now()
+    today = periods.utc_today(now)
+    subscription.status = ACTIVE
+    try:
+        first = periods.first_period_from(
+            subscription.start_date, subscription.interval, subscription.interval_count, today,
+            at_least=subscription.next_period,
+        )
+        if first > subscription.next_period:  # skipped: the period in progress is the one before `first`
+            subscription.current_period_start = subscription.period_start(first - 1)
+            subscription.current_period_end = subscription.period_start(first)
+        subscription.next_period = first
+        subscription.next_invoice_at = periods.start_of_day(subscription.period_start(first))
+    except OverflowError:  # the calendar ends before another period starts
+        subscription.next_invoice_at = None
+    _save(subscription, now)
+    record_event("subscription.resumed", subscription, previous=before)
+    issue_due_periods(subscription=subscription, now=now)
+    return subscription
+
+
+@transaction.atomic
+def subscription_cancel(*, subscription: Subscription) -> Subscription:
+    """Active or paused → canceled, for good: `canceled_at` = now, no further invoice. Canceled → 400."""
+    subscription = _locked(subscription)
+    if subscription.status == CANCELED:
+        _refuse("cancel", subscription)
+    before = snapshot(subscription)
+    now = timezone.now()
+    subscription.status = CANCELED
+    subscription.canceled_at = now
+    subscription.next_invoice_at = None
+    _save(subscription, now)
+    record_event("subscription.canceled", subscription, previous=before)
+    return subscription
+
+
+# --- issuing period invoices ----------------------------------------------------------------------------------
+
+
+def issue_due_periods(*, subscription: Subscription, now=None) -> int:
+    """Issue the invoice of every period of `subscription` that is due at `now`; the caller holds the row
+    locked. Returns how many were issued (slice 2 fills this in)."""
+    return 0
