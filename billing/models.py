@@ -168,12 +168,23 @@ class Invoice(SoftDeleteMixin, TenantModel):
     # Set while a charge is at the payment provider (billing.services.invoice_charge): concurrent charges wait for
     # it to clear; one older than the claim timeout is a crashed request's, taken over with the same attempt.
     charge_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issue 16: the subscription whose period this invoice bills, and that period's first day (`subscription_id`
+    # on the invoice object). One invoice per subscription period, also under racing workers (the constraint).
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    subscription_period_start = models.DateField(null=True, blank=True, editable=False)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="invoice_number_unique_per_org"),
             models.UniqueConstraint(fields=["organization", "number_seq"], name="invoice_seq_unique_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "subscription", "subscription_period_start"],
+                condition=models.Q(subscription__isnull=False),
+                name="invoice_one_per_subscription_period",
+            ),
         ]
         # The list (contract §8.1): default order, filters and sorts, over live rows only (see `live_index`);
         # `number` sorts by `number_seq`, served by its unique constraint.

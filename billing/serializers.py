@@ -290,6 +290,7 @@ class InvoiceSerializer(ContractSerializer):
     loc_confirm = serializers.BooleanField(read_only=True, allow_null=True)
     recurring = serializers.SerializerMethodField()
     coupon_id = serializers.UUIDField(read_only=True, allow_null=True)
+    subscription_id = serializers.UUIDField(read_only=True, allow_null=True)  # issue 16: a subscription's period
     transaction_id = serializers.CharField(read_only=True, allow_null=True)
     paysys = serializers.CharField(read_only=True, allow_null=True)
     subtotal = MoneyOutField()

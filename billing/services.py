@@ -675,10 +675,15 @@ def invoice_create(
     coupon_id: str | None = None,
     note: str | None = None,
     user_data: dict | None = None,
+    currency: str = "USD",
+    subscription=None,
+    subscription_period_start=None,
 ) -> Invoice:
     """Create an invoice and its items, with checks in the contract's order (invoices.md): user_id/email present
     (400), status valid (400), client resolved (422; by email a client is found or created — rolled back with the
-    rest when a later check fails), coupon (422), item services (422), then the money bounds (400)."""
+    rest when a later check fails), coupon (422), item services (422), then the money bounds (400).
+    `currency`, `subscription` and `subscription_period_start` are set by a subscription's period invoice
+    (issue 16); the API's own invoices are always USD (invoices.md)."""
     if user_id is None and email is None:
         raise DomainError(400, field="user_id", message="Either user_id or email is required.")
     status = InvoiceStatus.UNPAID if status is None else status
@@ -714,10 +719,12 @@ def invoice_create(
             tax=tax,
             tax_name=tax_name,
             tax_percent=tax_percent,
-            currency="USD",
+            currency=currency,
             note=note,
             loc_confirm=False,
             recurring=recurring,
+            subscription=subscription,
+            subscription_period_start=subscription_period_start,
             coupon=coupon,
             subtotal=subtotal,
             total=total,
