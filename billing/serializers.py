@@ -290,7 +290,6 @@ class InvoiceSerializer(ContractSerializer):
     loc_confirm = serializers.BooleanField(read_only=True, allow_null=True)
     recurring = serializers.SerializerMethodField()
     coupon_id = serializers.UUIDField(read_only=True, allow_null=True)
-    subscription_id = serializers.UUIDField(read_only=True, allow_null=True)  # issue 16: a subscription's period
     transaction_id = serializers.CharField(read_only=True, allow_null=True)
     paysys = serializers.CharField(read_only=True, allow_null=True)
     subtotal = MoneyOutField()
@@ -299,6 +298,7 @@ class InvoiceSerializer(ContractSerializer):
     view_link = serializers.CharField(read_only=True, allow_null=True)
     download_link = serializers.CharField(read_only=True, allow_null=True)
     thanks_link = serializers.CharField(read_only=True, allow_null=True)
+    subscription_id = serializers.UUIDField(read_only=True, allow_null=True)  # issue 16: the period it bills
 
     @extend_schema_field(
         {

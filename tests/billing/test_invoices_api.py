@@ -116,6 +116,7 @@ def invoice_json(invoice: Invoice) -> dict:
         "view_link": None,
         "download_link": None,
         "thanks_link": None,
+        "subscription_id": str(invoice.subscription_id) if invoice.subscription_id else None,
     }
 
 

@@ -8,7 +8,7 @@ INVOICE_KEYS = [
     "id", "number", "number_prefix", "client", "items", "billing_address", "status", "status_id", "created_at",
     "updated_at", "date_due", "date_paid", "credit", "tax", "tax_name", "tax_percent", "currency", "reason", "note", "ip_address",
     "loc_confirm", "recurring", "coupon_id", "transaction_id", "paysys", "subtotal", "total", "employee_id",
-    "view_link", "download_link", "thanks_link",
+    "view_link", "download_link", "thanks_link", "subscription_id",
 ]
 
 

@@ -15,6 +15,7 @@ NOT_LIST_INDEXES = {
     ("events.Event", "event_created"): "retention purge",
     ("idempotency.IdempotencyKey", "idempotency_expires"): "expiry purge",
     ("webhooks.WebhookDelivery", "webhook_delivery_due"): "the sweep of due deliveries",
+    ("subscriptions.Subscription", "subscription_due"): "the billing job's scan of due periods",
     # Found by this walk when engagements landed (helper 17): a conversation's messages list, to be re-declared as
     # (organization, conversation, created_at, id). Listed here so the rule keeps guarding every other table.
     ("engagements.ConversationMessage", "conv_message_created"): "KNOWN GAP: must lead with organization",
