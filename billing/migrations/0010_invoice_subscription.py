@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0008_proposalsignature_admin_method'),
+        ('billing', '0009_coupons'),
         ('serviceengine', '0007_junction_org_and_org_leading_keys'),
         ('subscriptions', '0001_initial'),
     ]
