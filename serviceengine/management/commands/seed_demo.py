@@ -16,7 +16,10 @@ from serviceengine.core.services import staff_role
 
 DEMO_SLUG = "demo"
 OWNER_EMAIL = "owner@demo.example.com"
-APP_SEEDERS = ("clients.demo", "catalog.demo", "orders.demo", "billing.demo", "support.demo", "engagements.demo")
+# tags before orders and tickets: they tag by name and find the coloured demo tags.
+APP_SEEDERS = (
+    "clients.demo", "catalog.demo", "tags.demo", "orders.demo", "billing.demo", "support.demo", "engagements.demo",
+)
 
 
 def demo_token_value() -> str:
