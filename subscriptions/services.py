@@ -13,8 +13,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Coupon, Invoice, InvoiceStatus
-from billing.services import check_money_bound, invoice_create, invoice_send, ordered_ids
+from billing.models import Invoice, InvoiceStatus
+from billing.services import (
+    check_money_bound, coupon_apply, coupon_covers_period, coupon_find, invoice_create, invoice_send, ordered_ids,
+)
 from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
@@ -28,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 CLIENT_NOT_FOUND = "The specified client does not exist."
 SERVICE_NOT_FOUND = "The specified service does not exist."
-COUPON_NOT_FOUND = "The coupon code does not exist."
 START_TOO_EARLY = "The start date must not be before yesterday (UTC)."
 SCHEDULE_LOCKED = "Cannot be changed once the subscription has issued an invoice."
 INTERVAL_TOO_LONG = "Input should be less than or equal to {limit} for interval '{interval}'"
@@ -76,14 +77,34 @@ def _check_totals(items: list[dict]) -> None:
     check_money_bound(total, field="items", message="The subscription total is too large.")
 
 
-def _coupon_code(organization, code: str | None) -> str | None:
-    """The coupon's stored code for `code` (matched ignoring case), or DomainError(400) on `coupon_code`."""
+class _Trial(Exception):
+    """Rolls a coupon check's redemption back (the check is `coupon_apply` itself, inside a savepoint)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def coupon_lines(items) -> list[dict]:
+    """Lines as `coupon_apply` reads them: each line's service and total."""
+    return [{"service_id": item.get("service_id"), "total": item["quantity"] * item["price"]} for item in items]
+
+
+def _coupon_code(organization, code: str | None, *, items, currency: str) -> str | None:
+    """The coupon's stored code for `code` once it would apply to these lines in this currency, checked exactly
+    as a period invoice applies it (billing.services.coupon_apply: unknown, expired, another currency, no line
+    among its services, no redemption left: 400 on `coupon_code` with the reason); nothing is redeemed here."""
     if not code:
         return None
-    coupon = Coupon.objects.for_org(organization).filter(code__iexact=code).first()
-    if coupon is None:
-        raise DomainError(400, field="coupon_code", message=COUPON_NOT_FOUND)
-    return coupon.code
+    try:
+        with transaction.atomic():
+            coupon, _discount = coupon_apply(
+                organization=organization, lines=coupon_lines(items), currency=currency, code=code,
+                field="coupon_code",
+            )
+            raise _Trial(coupon.code)
+    except _Trial as trial:
+        return trial.code
 
 
 def _check_interval(interval: str, interval_count: int, *, field: str = "interval_count") -> None:
@@ -116,6 +137,13 @@ def _set_items(subscription: Subscription, items: list[dict], services: dict, no
         )
         for pk, item in zip(ordered_ids(len(items)), items, strict=True)
     )
+
+
+def _current_lines(subscription: Subscription) -> list[dict]:
+    return [
+        {"service_id": str(line.service_id) if line.service_id else None, "quantity": line.quantity, "price": line.price}
+        for line in SubscriptionItem.objects.for_org(subscription.organization_id).filter(subscription=subscription)
+    ]
 
 
 def _locked(subscription: Subscription) -> Subscription:
@@ -170,7 +198,7 @@ def subscription_create(
     _check_interval(interval, interval_count)
     start_date = start_date or periods.utc_today(now)
     _check_start(start_date, now)
-    code = _coupon_code(organization, coupon_code)
+    code = _coupon_code(organization, coupon_code, items=items, currency=currency)
     subscription = Subscription(
         organization=organization,
         client=client,
@@ -231,7 +259,9 @@ def subscription_update(
         if "start_date" in changed and changed["start_date"] != subscription.start_date:
             _check_start(changed["start_date"], now)
     if coupon_code is not UNSET:
-        subscription.coupon_code = _coupon_code(organization, coupon_code)
+        lines = items if items is not UNSET else _current_lines(subscription)
+        new_currency = currency if currency is not UNSET else subscription.currency
+        subscription.coupon_code = _coupon_code(organization, coupon_code, items=lines, currency=new_currency)
     if currency is not UNSET:
         subscription.currency = currency
     for name, value in changed.items():
@@ -362,6 +392,21 @@ def _issue_period(subscription: Subscription, now) -> int:
     return 1
 
 
+def _period_coupon_code(subscription: Subscription) -> str | None:
+    """The code of the subscription's coupon when it covers this period: its duration counts the subscription's
+    invoices it has discounted so far (`once`: the first, `repeating`: the first `duration_in_periods`, `forever`:
+    all)."""
+    if not subscription.coupon_code:
+        return None
+    coupon = coupon_find(organization=subscription.organization_id, code=subscription.coupon_code)
+    if coupon is None:
+        return None
+    used = Invoice.all_objects.for_org(subscription.organization_id).filter(
+        subscription=subscription, coupon=coupon
+    ).count()
+    return coupon.code if coupon_covers_period(coupon, used) else None
+
+
 def _create_period_invoice(subscription: Subscription, start, end) -> Invoice:
     org_id = subscription.organization_id
     lines = list(
@@ -383,7 +428,7 @@ def _create_period_invoice(subscription: Subscription, start, end) -> Invoice:
         for line in lines
     ]
     period = f"{start.isoformat()} to {end.isoformat()}" if end is not None else f"from {start.isoformat()}"
-    invoice = invoice_create(
+    fields = dict(
         organization=subscription.organization,
         user_id=str(subscription.client_id),
         items=items,
@@ -393,6 +438,8 @@ def _create_period_invoice(subscription: Subscription, start, end) -> Invoice:
         subscription=subscription,
         subscription_period_start=start,
     )
+    # TODO(issue 16): apply `_period_coupon_code(subscription)` once invoice_create takes `coupon_code` (coupons).
+    invoice = invoice_create(**fields)
     try:
         with transaction.atomic():  # a refusal (no e-mail address) leaves the invoice issued, unsent
             invoice_send(invoice=invoice)

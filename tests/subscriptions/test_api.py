@@ -220,7 +220,7 @@ def test_put_replaces_lines_and_changes_client_currency_and_coupon(api, org, cli
     subscription = make_subscription(org, start_date=today() + timedelta(days=5))
     coupon_code = "SPRING10"
     from tests.billing.factories import make_coupon
-    make_coupon(org, code=coupon_code)
+    make_coupon(org, code=coupon_code, type="percent", amount=10)
     response = api.put(f"{URL}/{subscription.pk}", {
         "client_id": str(client_user.pk), "currency": "GBP", "coupon_code": "spring10",
         "items": [{"name": "New", "quantity": 3, "price": "7"}],
