@@ -8,7 +8,7 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from events.registry import register
+        from events.registry import client_attr, register
         from events.rendering import viewset_renderer
 
         register(
@@ -19,4 +19,5 @@ class SubscriptionsConfig(AppConfig):
             ],
             render=viewset_renderer("subscriptions.views.SubscriptionViewSet"),
             model="subscriptions.Subscription",
+            client=client_attr("client_id"),  # in the client's activity (GET /api/clients/{id}/activity)
         )

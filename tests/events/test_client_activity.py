@@ -187,3 +187,14 @@ def test_seed_demo_gives_the_demo_clients_an_activity(db):
     types = set(Event.objects.for_org(org).filter(client_id=ticket_client).values_list("type", flat=True))
     assert {"ticket.created", "ticket_message.created"} <= types
     assert Event.objects.for_org(org).filter(type="tag.created", client_id__isnull=True).exists()
+
+
+def test_subscription_events_and_their_invoices_belong_to_the_client(api, ada):
+    body = {"client_id": ada["id"], "interval": "month", "items": [{"name": "Retainer", "price": "100"}]}
+    subscription = ok(api.post("/api/subscriptions", body, format="json"), 201)
+    ok(api.post(f"/api/subscriptions/{subscription['id']}/pause"))
+    got = kinds(activity(api, ada["id"]))
+    assert ("subscription.created", subscription["id"]) in got
+    assert ("subscription.paused", subscription["id"]) in got
+    # starting today, its first period's invoice was issued at creation: the invoice's events are the client's too
+    assert any(t == "invoice.created" for t, _i in got)
