@@ -1,6 +1,6 @@
-"""Demo proposals and invoices for `python manage.py seed_demo`: a proposal in each reachable status (Draft, Sent,
-Signed — signed through the service, so it opens its order and client) and an invoice in each status (Paid and
-Refunded through mark_paid, the recurring one with its subscription).
+"""Demo proposals, invoices and coupons for `python manage.py seed_demo`: a proposal in each reachable status (Draft,
+Sent, Signed — signed through the service, so it opens its order and client), an invoice in each status (Paid and
+Refunded through mark_paid, the recurring one with its subscription) and one with a coupon, and two coupons.
 
 Idempotent: proposals are looked up by `client_email`, invoices by `note`, and the billing demo client and service
 by email and name, so a second run creates nothing. The client and service are this seeder's own (the clients and
@@ -26,6 +26,12 @@ DEMO_SERVICES = (
      "price": Decimal("150.00")},
     {"name": "Website Audit (billing demo)", "description": "A one-off technical audit", "price": Decimal("400.00")},
 )
+# Coupons (issue 16), looked up by code: one applied to the "with coupon" invoice below.
+DEMO_COUPONS = (
+    {"code": "WELCOME10", "type": "percent", "amount": Decimal("10.00"), "duration": "forever"},
+    {"code": "AUDIT50", "type": "fixed", "amount": Decimal("50.00"), "currency": "USD", "max_redemptions": 20,
+     "service": "audit"},
+)
 DEMO_PROPOSALS = (
     {"client_email": "pat.draft@prospect-demo.example.com", "client_name_f": "Pat", "client_name_l": "Draft",
      "client_company": "Prospect LLC", "notes": "Valid for 30 days", "status": "draft"},
@@ -42,6 +48,7 @@ DEMO_INVOICES = (
     ("Demo invoice: refunded", InvoiceStatus.UNPAID, "refund", None),
     ("Demo invoice: cancelled", InvoiceStatus.CANCELLED, "create", None),
     ("Demo invoice: partially paid", InvoiceStatus.PARTIALLY_PAID, "create", None),
+    ("Demo invoice: with coupon WELCOME10", InvoiceStatus.UNPAID, "coupon", None),
 )
 
 
@@ -101,6 +108,7 @@ def _seed_invoices(organization, client, seo: Service) -> None:
             tax_type=1,
             recurring=recurring,
             note=note,
+            coupon_code="WELCOME10" if how == "coupon" else None,
             items=[
                 {"name": "SEO package", "quantity": 1, "amount": Decimal("150.00"), "discount": Decimal("0.00"),
                  "service_id": str(seo.pk), "options": {"tier": "gold"}},
@@ -119,9 +127,20 @@ def _seed_invoices(organization, client, seo: Service) -> None:
             services.invoice_update(invoice=invoice, items=items, status=InvoiceStatus.REFUNDED)
 
 
+def _seed_coupons(organization, audit: Service) -> None:
+    for spec in DEMO_COUPONS:
+        if services.coupon_find(organization=organization, code=spec["code"]) is not None:
+            continue
+        data = {k: v for k, v in spec.items() if k != "service"}
+        if spec.get("service") == "audit":
+            data["service_ids"] = [str(audit.pk)]
+        services.coupon_create(organization=organization, data=data)
+
+
 def seed(*, organization, owner) -> None:
     """Add the billing demo rows that are missing from the organization."""
     client = _demo_client(organization)
     seo, audit = _demo_services(organization)
+    _seed_coupons(organization, audit)
     _seed_proposals(organization, seo, audit)
     _seed_invoices(organization, client, seo)

@@ -190,6 +190,8 @@ def invoice_pdf(invoice, organization) -> bytes:
     rows = [(item.name, str(item.quantity), money(item.amount), money(item.total)) for item in invoice_items(invoice)]
     pdf.table(("Item", "Qty", "Amount", "Total"), rows, widths)
     pdf.total_line("Subtotal", money(invoice.subtotal), widths)
+    if invoice.discount:
+        pdf.total_line("Discount", f"-{money(invoice.discount)}", widths)
     pdf.total_line(invoice.tax_name or "Tax", money(invoice.tax), widths)
     pdf.total_line(f"Total ({invoice.currency})", money(invoice.total), widths, bold=True)
     if invoice.date_paid:

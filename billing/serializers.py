@@ -186,6 +186,8 @@ class InvoiceCreateSerializer(ContractSerializer):
     tax_type = IntField(required=False, default=None)
     recurring = RecurringSerializer(required=False, default=None)
     coupon_id = StrField(required=False, default=None)
+    # Issue 16: a coupon by code (ignoring case), applied and redeemed; `""` counts as absent.
+    coupon_code = StrField(required=False, default=None, empty_as_absent=True, max_length=100)
     note = StrField(required=False, default=None)
     user_data = UserDataSerializer(required=False, default=None)
 
@@ -201,6 +203,8 @@ class InvoiceUpdateSerializer(ContractSerializer):
     tax_type = IntField(required=False)
     recurring = RecurringSerializer(required=False, nullable=True)
     coupon_id = StrField(required=False)
+    # Issue 16: another coupon by code (applied and redeemed); `""` removes the invoice's coupon.
+    coupon_code = StrField(required=False, max_length=100)
     note = StrField(required=False)
 
 
@@ -293,6 +297,7 @@ class InvoiceSerializer(ContractSerializer):
     transaction_id = serializers.CharField(read_only=True, allow_null=True)
     paysys = serializers.CharField(read_only=True, allow_null=True)
     subtotal = MoneyOutField()
+    discount = MoneyOutField()  # the coupon's discount (issue 16); "0.00" without a coupon
     total = MoneyOutField()
     employee_id = serializers.UUIDField(read_only=True, allow_null=True)
     view_link = serializers.CharField(read_only=True, allow_null=True)

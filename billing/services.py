@@ -511,24 +511,25 @@ def coupon_covers_period(coupon: Coupon, period_index: int) -> bool:
 
 @transaction.atomic
 def coupon_apply(
-    *, organization, lines, currency: str, code: str | None = None, coupon_id=None, field: str | None = None, now=None
+    *, organization, lines, currency: str, code: str | None = None, coupon_id=None, coupon: Coupon | None = None,
+    field: str | None = None, now=None,
 ) -> tuple[Coupon, Decimal]:
-    """Check a coupon named by `code` (ignoring case) or `coupon_id` against an invoice's `lines` and `currency`,
-    redeem it, and return it with its discount (`coupon_discount`). Runs in the caller's transaction: the
-    redemption commits or rolls back with the invoice.
+    """Check a coupon named by `code` (ignoring case), `coupon_id`, or already resolved (`coupon`) against an
+    invoice's `lines` and `currency`, redeem it, and return it with its discount (`coupon_discount`). Runs in the
+    caller's transaction: the redemption commits or rolls back with the invoice.
 
-    Errors (on `field`, default `coupon_code` for a code and `coupon_id` for an id): unknown code 400, unknown id
+    Errors (on `field`, default `coupon_code` for a code and `coupon_id` otherwise): unknown code 400, unknown id
     422 (contract invoices.md); expired, another currency (fixed coupons), no line among `service_ids`, or no
     redemption left 400 with the reason. Race-safe: the redemption is a conditional UPDATE (`times_redeemed <
     max_redemptions`), so of two concurrent last redemptions one succeeds and the other is refused."""
-    if (code is None) == (coupon_id is None):
-        raise ValueError("coupon_apply takes a code or a coupon_id")
+    if sum(ref is not None for ref in (code, coupon_id, coupon)) != 1:
+        raise ValueError("coupon_apply takes one of code, coupon_id or coupon")
     field = field or ("coupon_code" if code is not None else "coupon_id")
     if code is not None:
         coupon = coupon_find(organization=organization, code=code)
         if coupon is None:
             raise DomainError(400, field=field, message=COUPON_CODE_UNKNOWN)
-    else:
+    elif coupon_id is not None:
         coupon = _find_coupon(organization, coupon_id)
     now = now or timezone.now()
     if coupon.expires_at is not None and coupon.expires_at <= now:
@@ -590,6 +591,20 @@ def _find_user(organization, raw_id) -> User:
 
 def _find_coupon(organization, raw_id) -> Coupon:
     return resolve_ref(Coupon.objects.for_org(organization), raw_id, field="coupon_id", message=COUPON_NOT_FOUND)
+
+
+COUPON_CONFLICT = "coupon_code and coupon_id name different coupons."
+
+
+def _coupon_lines(items: list[dict], totals: list[Decimal]) -> list[dict]:
+    """The invoice's lines as `coupon_apply` reads them: each item's service and total."""
+    return [{"service_id": item.get("service_id"), "total": total} for item, total in zip(items, totals, strict=True)]
+
+
+def _invoice_total(subtotal: Decimal, discount: Decimal, tax: Decimal) -> Decimal:
+    """`subtotal − discount + tax`, never below zero (issue 16), bounded to its column."""
+    total = max(subtotal - discount + tax, ZERO)
+    return check_money_bound(total, field="tax", message="The invoice total is too large.")
 
 
 def _item_services(organization, items: list[dict]) -> dict:
@@ -673,6 +688,8 @@ def invoice_create(
     tax_type: int | None = None,
     recurring: dict | None = None,
     coupon_id: str | None = None,
+    coupon_code: str | None = None,
+    coupon: Coupon | None = None,
     note: str | None = None,
     user_data: dict | None = None,
     currency: str = "USD",
@@ -681,9 +698,15 @@ def invoice_create(
 ) -> Invoice:
     """Create an invoice and its items, with checks in the contract's order (invoices.md): user_id/email present
     (400), status valid (400), client resolved (422; by email a client is found or created — rolled back with the
-    rest when a later check fails), coupon (422), item services (422), then the money bounds (400).
+    rest when a later check fails), coupon (422), item services (422), then the coupon's own checks and redemption
+    (400 on `coupon_code`, or `coupon_id` when only that was sent: `coupon_apply`), then the money bounds (400).
     `currency`, `subscription` and `subscription_period_start` are set by a subscription's period invoice
-    (issue 16); the API's own invoices are always USD (invoices.md)."""
+    (issue 16); the API's own invoices are always USD (invoices.md).
+
+    `coupon_code`/`coupon_id` (issue 16) apply a coupon and redeem it; both may be sent only when they name the
+    same coupon. `coupon` (not an API input) is a coupon the caller already applied and redeemed (a subscription's
+    later period): its discount is computed, nothing is checked or redeemed. The discount is stored on the
+    invoice and `total = max(0, subtotal − discount + tax)`."""
     if user_id is None and email is None:
         raise DomainError(400, field="user_id", message="Either user_id or email is required.")
     status = InvoiceStatus.UNPAID if status is None else status
@@ -700,10 +723,20 @@ def invoice_create(
             name_l=data.get("name_l") or "",
             **{key: data[key] for key in USER_DATA_KEYS if data.get(key) is not None},
         )
-    coupon = _find_coupon(organization, coupon_id) if coupon_id is not None else None
+    named = _find_coupon(organization, coupon_id) if coupon_id is not None else None
+    if named is not None and coupon_code is not None and named.code.lower() != coupon_code.lower():
+        raise DomainError(400, field="coupon_code", message=COUPON_CONFLICT)
     services = _item_services(organization, items)
     totals, subtotal = _price_items(items)
-    total = check_money_bound(subtotal + tax, field="tax", message="The invoice total is too large.")
+    lines = _coupon_lines(items, totals)
+    discount = ZERO
+    if coupon is not None:
+        discount = coupon_discount(coupon=coupon, lines=lines)
+    elif named is not None or coupon_code is not None:
+        field = "coupon_code" if coupon_code is not None else "coupon_id"
+        coupon, discount = coupon_apply(organization=organization, coupon=named, code=None if named else coupon_code,
+                                        lines=lines, currency=currency, field=field)
+    total = _invoice_total(subtotal, discount, tax)
     tax_name, tax_percent = tax_labels(tax_type, tax)
     now = timezone.now()
     invoice = _insert_numbered(
@@ -727,6 +760,7 @@ def invoice_create(
             subscription_period_start=subscription_period_start,
             coupon=coupon,
             subtotal=subtotal,
+            discount=discount,
             total=total,
         )
     )
@@ -738,10 +772,15 @@ def invoice_create(
 @transaction.atomic
 def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice:
     """Apply a PUT (invoices.md): `items` replaces every item; `changes` holds only the optional fields that were
-    sent (`user_id`, `status`, `tax`, `tax_type`, `recurring`, `coupon_id`, `note`; None means unchanged, except
-    `recurring`, where None clears). Checks in the contract's order: status valid, transition allowed (400),
-    user (422), coupon (422), item services (422), then money bounds (400). The billing address is not
-    re-snapshotted and `date_paid` is never touched."""
+    sent (`user_id`, `status`, `tax`, `tax_type`, `recurring`, `coupon_id`, `coupon_code`, `note`; None means
+    unchanged, except `recurring`, where None clears). Checks in the contract's order: status valid, transition
+    allowed (400), user (422), coupon (422), item services (422), a newly named coupon's checks (400), then money
+    bounds (400). The billing address is not re-snapshotted and `date_paid` is never touched.
+
+    Coupons (issue 16): naming a coupon other than the invoice's applies and redeems it (`coupon_apply`) and gives
+    the previous one its redemption back; `coupon_code: ""` removes the coupon (and gives its redemption back);
+    otherwise the invoice's coupon stays, without new checks or redemption, and its discount is recomputed for
+    the new items."""
     invoice = lock(Invoice, invoice)
     before = snapshot(invoice)
     status = changes.get("status")
@@ -757,13 +796,15 @@ def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice
     user_id = changes.get("user_id")
     if user_id is not None and parse_uuid(user_id) != invoice.user_id:
         invoice.user = _find_user(invoice.organization_id, user_id)
-    coupon_id = changes.get("coupon_id")
-    if coupon_id is not None:
-        invoice.coupon = _find_coupon(invoice.organization_id, coupon_id)
+    coupon_id, coupon_code = changes.get("coupon_id"), changes.get("coupon_code")
+    named = _find_coupon(invoice.organization_id, coupon_id) if coupon_id is not None else None
+    if named is not None and coupon_code is not None and named.code.lower() != coupon_code.lower():
+        raise DomainError(400, field="coupon_code", message=COUPON_CONFLICT)
     services = _item_services(invoice.organization_id, items)
     totals, subtotal = _price_items(items)
     tax = changes["tax"] if changes.get("tax") is not None else (invoice.tax or ZERO)
-    total = check_money_bound(subtotal + tax, field="tax", message="The invoice total is too large.")
+    discount = _invoice_coupon_change(invoice, named, coupon_code, _coupon_lines(items, totals))
+    total = _invoice_total(subtotal, discount, tax)
 
     if status is not None:
         invoice.status = status
@@ -774,12 +815,41 @@ def invoice_update(*, invoice: Invoice, items: list[dict], **changes) -> Invoice
         invoice.recurring = changes["recurring"]
     if changes.get("note") is not None:
         invoice.note = changes["note"]
-    invoice.subtotal, invoice.total = subtotal, total
+    invoice.subtotal, invoice.discount, invoice.total = subtotal, discount, total
     invoice.save()
     InvoiceItem.all_objects.for_org(invoice.organization_id).filter(invoice=invoice).delete()
     _create_items(invoice, items, totals, services, timezone.now())
     record_event("invoice.updated", invoice, previous=before)
     return invoice
+
+
+def _invoice_coupon_change(invoice: Invoice, named: Coupon | None, code: str | None, lines: list[dict]) -> Decimal:
+    """Set `invoice.coupon` for a PUT (see `invoice_update`) and return the discount on `lines`."""
+    # all_objects: the invoice keeps a coupon that was deleted after it was applied.
+    current = (
+        Coupon.all_objects.for_org(invoice.organization_id).filter(pk=invoice.coupon_id).first()
+        if invoice.coupon_id else None
+    )
+    if code == "" and named is None:
+        if current is not None:
+            coupon_release(coupon=current)
+        invoice.coupon = None
+        return ZERO
+    if named is not None and current is not None and named.pk == current.pk:
+        named = None
+    if named is None and code and current is not None and code.lower() == current.code.lower():
+        code = None
+    if named is None and not code:
+        return coupon_discount(coupon=current, lines=lines) if current is not None else ZERO
+    field = "coupon_code" if code else "coupon_id"
+    coupon, discount = coupon_apply(
+        organization=invoice.organization_id, coupon=named, code=None if named else code, lines=lines,
+        currency=invoice.currency, field=field,
+    )
+    if current is not None:
+        coupon_release(coupon=current)
+    invoice.coupon = coupon
+    return discount
 
 
 @transaction.atomic

@@ -53,3 +53,29 @@ def test_concurrent_last_redemptions_one_succeeds(setup):
     refusal = (400, "coupon_code", "The coupon has reached its maximum number of redemptions.")
     assert [r for r in results if r != "ok"] == [refusal] * (THREADS - 1)
     assert Coupon.unscoped.get(pk=coupon.pk).times_redeemed == 3
+
+
+def client_for(raw):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return api
+
+
+def test_concurrent_invoices_taking_the_last_redemption_one_is_created(setup):
+    org, raw = setup
+    coupon = make_coupon(org, code="ONLYONE", max_redemptions=1)
+    user = factories.make_client(org)
+    body = {"user_id": str(user.pk), "items": [{"name": "Work", "quantity": 1, "amount": 80}], "coupon_code": "onlyone"}
+    responses = run_in_threads(lambda _i: client_for(raw).post("/api/invoices", body, format="json"), THREADS)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [400] * (THREADS - 1), [r.content for r in responses]
+    for response in responses:
+        if response.status_code == 400:
+            assert response.json()["errors"] == {
+                "coupon_code": ["The coupon has reached its maximum number of redemptions."]}
+    assert Invoice.unscoped.filter(organization=org).count() == 1
+    invoice = Invoice.unscoped.get(organization=org)
+    assert (invoice.coupon_id, invoice.discount, invoice.total) == (coupon.pk, Decimal("10.00"), Decimal("70.00"))
+    assert Coupon.unscoped.get(pk=coupon.pk).times_redeemed == 1

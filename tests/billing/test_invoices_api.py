@@ -111,6 +111,7 @@ def invoice_json(invoice: Invoice) -> dict:
         "transaction_id": invoice.transaction_id,
         "paysys": invoice.paysys,
         "subtotal": format_money(invoice.subtotal),
+        "discount": format_money(invoice.discount),
         "total": format_money(invoice.total),
         "employee_id": None,
         "view_link": None,
@@ -605,7 +606,7 @@ def test_update_fields(api, org, ada):
     assert data["client"]["id"] == str(bob.pk)
     assert data["billing_address"]["line_1"] == "12 Analytical Row"  # not re-snapshotted
     assert (data["status_id"], data["tax"], data["tax_name"], data["tax_percent"]) == (0, "5.00", "Tax", "5.00")
-    assert (data["subtotal"], data["total"]) == ("100.00", "105.00")
+    assert (data["subtotal"], data["discount"], data["total"]) == ("100.00", "10.00", "95.00")  # the coupon's 10.00
     assert data["recurring"] == {"r_period_l": 2, "r_period_t": "W"}
     assert data["coupon_id"] == str(coupon.pk) and data["note"] == "new"
 
@@ -623,7 +624,7 @@ def test_update_nulls_keep_values_but_recurring_null_clears(api, org):
     assert data["recurring"] == {"r_period_l": 1, "r_period_t": "M"}
     assert (data["coupon_id"], data["note"], data["tax"], data["tax_percent"]) == (str(coupon.pk), "keep", "3.00", "3.00")
     assert data["client"]["id"] == str(invoice.user_id) and data["status_id"] == 1
-    assert data["total"] == "4.00"
+    assert (data["discount"], data["total"]) == ("1.00", "3.00")  # the kept coupon's 10.00, capped at the 1.00 item
     data = api.put(url(invoice), {"items": [item(amount=1)], "recurring": None}, format="json").json()
     assert data["recurring"] is None
 

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 INVOICE_KEYS = [
     "id", "number", "number_prefix", "client", "items", "billing_address", "status", "status_id", "created_at",
     "updated_at", "date_due", "date_paid", "credit", "tax", "tax_name", "tax_percent", "currency", "reason", "note", "ip_address",
-    "loc_confirm", "recurring", "coupon_id", "transaction_id", "paysys", "subtotal", "total", "employee_id",
+    "loc_confirm", "recurring", "coupon_id", "transaction_id", "paysys", "subtotal", "discount", "total", "employee_id",
     "view_link", "download_link", "thanks_link", "subscription_id",
 ]
 

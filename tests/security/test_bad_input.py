@@ -148,7 +148,8 @@ ENDPOINTS = [
     Endpoint(
         "invoices create", "POST", "/api/invoices", lambda t: {"user_id": str(t.client.pk), "items": [ITEM]},
         {"user_id": "str", "email": ("email", 255), "items": "list", "status": "int", "tax": "money",
-         "tax_type": "int", "note": "text", "coupon_id": "str", "user_data.company": ("str", 255), **item_fields()},
+         "tax_type": "int", "note": "text", "coupon_id": "str", "coupon_code": ("str", 100),
+         "user_data.company": ("str", 255), **item_fields()},
         no_null=("items", "tax", "items.0.name", "items.0.quantity", "items.0.amount", "items.0.discount"),
         echo="note",
         refs={"user_id": ("not-a-uuid", 422, "user_id", "The specified client does not exist."),
@@ -157,7 +158,8 @@ ENDPOINTS = [
     ),
     Endpoint(
         "invoices update", "PUT", "/api/invoices/{t.invoice.pk}", lambda t: {"items": [ITEM]},
-        {"items": "list", "user_id": "str", "tax": "money", "note": "text", "coupon_id": "str", **item_fields()},
+        {"items": "list", "user_id": "str", "tax": "money", "note": "text", "coupon_id": "str",
+         "coupon_code": ("str", 100), **item_fields()},
         no_null=("items", "items.0.name", "items.0.quantity", "items.0.amount", "items.0.discount"),
         echo="note",
         refs={"user_id": ("not-a-uuid", 422, "user_id", "The specified client does not exist."),
