@@ -438,8 +438,19 @@ def _create_period_invoice(subscription: Subscription, start, end) -> Invoice:
         subscription=subscription,
         subscription_period_start=start,
     )
-    # TODO(issue 16): apply `_period_coupon_code(subscription)` once invoice_create takes `coupon_code` (coupons).
-    invoice = invoice_create(**fields)
+    invoice = None
+    code = _period_coupon_code(subscription)
+    if code is not None:
+        try:
+            with transaction.atomic():  # the coupon applied and redeemed with this period's invoice, or not at all
+                invoice = invoice_create(**fields, coupon_code=code)
+        except DomainError as exc:
+            if exc.field != "coupon_code":
+                raise
+            # Expired, exhausted, deleted or no longer applicable since it was attached: billed without it.
+            logger.info("subscription %s: coupon %s not applied to period %s: %s", subscription.pk, code, start, exc)
+    if invoice is None:
+        invoice = invoice_create(**fields)
     try:
         with transaction.atomic():  # a refusal (no e-mail address) leaves the invoice issued, unsent
             invoice_send(invoice=invoice)

@@ -35,8 +35,36 @@ def redeemed(coupon):
 
 def bill_periods(subscription, count):
     """Run the job up to the start of period `count - 1` (periods 0..count-1 billed)."""
-    row = Subscription.unscoped.get(pk=subscription.pk)
+    row = Subscription.unscoped.get(pk=getattr(subscription, "pk", subscription))
     services.subscriptions_issue_due(now=at(row.period_start(count - 1)))
+
+
+def test_a_forever_coupon_discounts_every_period_and_counts_each_redemption(api, org):
+    coupon = make_coupon(org, code="TENOFF", type="percent", amount=Decimal("10"), duration="forever")
+    client = factories.make_client(org)
+    response = api.post(URL, {"client_id": str(client.pk), "interval": "month", "coupon_code": "tenoff",
+                              "items": [{"name": "Retainer", "price": "200"}]}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["coupon_code"] == "TENOFF"
+    subscription = response.json()["id"]
+    assert redeemed(coupon) == 1  # the first period's invoice, issued at creation
+    bill_periods(subscription, 3)
+    assert discounts(subscription) == [(Decimal("20.00"), Decimal("180.00"), True)] * 3
+    assert redeemed(coupon) == 3
+
+
+@pytest.mark.parametrize(("duration", "periods", "expected"), [
+    ("once", None, [True, False, False, False]),
+    ("repeating", 2, [True, True, False, False]),
+    ("forever", None, [True, True, True, True]),
+])
+def test_coupon_duration_counts_the_periods_it_discounted(org, duration, periods, expected):
+    coupon = make_coupon(org, type="fixed", amount=Decimal("15.00"), currency="USD", duration=duration,
+                         duration_in_periods=periods)
+    subscription = make_subscription(org, coupon_code=coupon.code)
+    bill_periods(subscription, 4)
+    assert [applied for _discount, _total, applied in discounts(subscription)] == expected
+    assert redeemed(coupon) == sum(expected)
 
 
 def test_attaching_a_coupon_checks_it_without_redeeming(api, org):
@@ -45,6 +73,8 @@ def test_attaching_a_coupon_checks_it_without_redeeming(api, org):
     subscription = make_subscription(org, start_date=start, coupon_code="later")
     assert Subscription.unscoped.get(pk=subscription.pk).coupon_code == "LATER"
     assert redeemed(coupon) == 0
+    services.subscriptions_issue_due(now=at(start))
+    assert redeemed(coupon) == 1
 
 
 @pytest.mark.parametrize(("over", "message"), [
@@ -74,3 +104,23 @@ def test_a_coupon_limited_to_services_must_match_a_line(api, org):
     })
     body["items"].append({"service_id": str(service.pk), "name": "Design", "price": "50"})
     assert api.post(URL, body, format="json").status_code == 201
+
+
+def test_put_attaches_and_removes_a_coupon(api, org):
+    coupon = make_coupon(org, code="PUTME", duration="forever")
+    subscription = make_subscription(org)
+    assert api.put(f"{URL}/{subscription.pk}", {"coupon_code": "putme"}, format="json").json()["coupon_code"] == "PUTME"
+    assert redeemed(coupon) == 0  # counted when a period invoice is issued
+    bill_periods(subscription, 2)
+    assert [applied for *_rest, applied in discounts(subscription)] == [False, True]
+    api.put(f"{URL}/{subscription.pk}", {"coupon_code": ""}, format="json")
+    bill_periods(subscription, 3)
+    assert [applied for *_rest, applied in discounts(subscription)] == [False, True, False]
+
+
+def test_a_coupon_exhausted_since_attached_leaves_the_period_billed_in_full(org):
+    coupon = make_coupon(org, code="LAST", duration="forever", max_redemptions=1)
+    subscription = make_subscription(org, coupon_code="LAST")  # takes the only redemption
+    bill_periods(subscription, 2)
+    assert discounts(subscription) == [(Decimal("10.00"), Decimal("90.00"), True), (Decimal("0.00"), Decimal("100.00"), False)]
+    assert redeemed(coupon) == 1
