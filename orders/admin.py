@@ -14,11 +14,12 @@ A refused write is shown on the form after a full rollback (`ServiceFormAdminMix
 """
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices
 from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
-from serviceengine.admin_workflows import ServiceFormAdminMixin, admin_team_member, adopt, error_text, run_per_row
+from serviceengine.admin_workflows import (
+    ServiceFormAdminMixin, TeamAndTagsForm, admin_team_member, adopt, error_text, run_per_row, show_team_and_tags,
+)
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
 from tags import services as tag_services
@@ -32,36 +33,17 @@ UPDATABLE = ("service", "service_name", "status", "note", "metadata", "date_star
 TASK_COLUMNS = ("name", "sort_order", "is_public", "for_client", "deadline", "due_at")
 
 
-def tag_names(text: str) -> list[str]:
-    """`"vip, rush"` → `["vip", "rush"]` (blank names dropped; case-insensitive duplicates are the service's)."""
-    return [name.strip() for name in (text or "").split(",") if name.strip()]
-
-
 def metadata_items(metadata) -> list[dict]:
     """The stored `{title: value}` map as the `[{title, value}]` list the services take (contract §10.7)."""
     return [{"title": str(title), "value": value} for title, value in (metadata or {}).items()]
 
 
-class OrderAdminForm(forms.ModelForm):
+class OrderAdminForm(TeamAndTagsForm):
     """The order's columns plus its employees and tags, which the services set together with the order."""
-
-    assigned_employees = forms.ModelMultipleChoiceField(
-        queryset=User.all_objects.none(), required=False, label="Employees",
-        widget=FilteredSelectMultiple("employees", is_stacked=False),
-    )
-    tag_names = forms.CharField(
-        required=False, label="Tags", max_length=2000, help_text="Comma-separated; new names create tags.",
-    )
 
     class Meta:
         model = Order
         fields = "__all__"  # narrowed by OrderAdmin.fields
-
-    def clean_tag_names(self):
-        names = tag_names(self.cleaned_data["tag_names"])
-        if any(len(name) > 255 for name in names):
-            raise forms.ValidationError("A tag name has at most 255 characters.")
-        return names
 
     def clean_metadata(self):
         metadata = self.cleaned_data.get("metadata")
@@ -154,13 +136,7 @@ class OrderAdmin(ServiceFormAdminMixin, SoftDeleteAdminMixin, TenantAdmin):
             if "service_name" in self.fields:
                 self.fields["service_name"].required = False
                 self.fields["service_name"].help_text = "Blank: the linked service's name."
-            self.fields["assigned_employees"].queryset = members
-            if obj is not None:  # the current sets, in assignment order
-                org_id = obj.organization_id
-                links = OrderEmployee.objects.for_org(org_id).filter(order=obj).order_by("id")
-                self.initial["assigned_employees"] = [link.user_id for link in links]
-                tags = OrderTag.objects.for_org(org_id).filter(order=obj).select_related("tag").order_by("id")
-                self.initial["tag_names"] = ", ".join(link.tag.name for link in tags)
+            show_team_and_tags(self, members, obj, OrderEmployee, OrderTag, "order")
 
         return type(form.__name__, (form,), {"__init__": __init__})
 

@@ -8,18 +8,59 @@
   own transaction): a refused row is reported with `message_user` and the others go on.
 - `adopt`: the admin's form instance becomes the row a create service made.
 - `admin_team_member`: the team member a staff account acts as, where a service needs a person (completing a task).
+- `TeamAndTagsForm` / `show_team_and_tags`: the employees and tags fields of the order and ticket forms, which their
+  services set together with the row.
 
 The actor of the events these services record is the signed-in staff account (`jobs.actors.ActorMiddleware`).
 """
 import logging
 
+from django import forms
 from django.contrib import messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from serviceengine.core.errors import DomainError
+from serviceengine.models import User
 
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "could not be changed (unexpected error, logged)."
+
+
+def tag_names(text: str) -> list[str]:
+    """`"vip, rush"` → `["vip", "rush"]` (blank names dropped; case-insensitive duplicates are the service's)."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+class TeamAndTagsForm(forms.ModelForm):
+    """A row's columns plus its employees and tags (orders, tickets), which the services set with the row.
+    Subclasses give the Meta; the admin's `get_form` calls `show_team_and_tags`."""
+
+    assigned_employees = forms.ModelMultipleChoiceField(
+        queryset=User.all_objects.none(), required=False, label="Employees",
+        widget=FilteredSelectMultiple("employees", is_stacked=False),
+    )
+    tag_names = forms.CharField(
+        required=False, label="Tags", max_length=2000, help_text="Comma-separated; new names create tags.",
+    )
+
+    def clean_tag_names(self):
+        names = tag_names(self.cleaned_data["tag_names"])
+        if any(len(name) > 255 for name in names):
+            raise forms.ValidationError("A tag name has at most 255 characters.")
+        return names
+
+
+def show_team_and_tags(form, members, obj, employee_model, tag_model, parent: str) -> None:
+    """Offer `members` as the employees and, for an existing row, show its current team and tags in assignment
+    order (`employee_model`/`tag_model`: the junctions whose `parent` field is the row)."""
+    form.fields["assigned_employees"].queryset = members
+    if obj is not None:
+        org_id = obj.organization_id
+        links = employee_model.objects.for_org(org_id).filter(**{parent: obj}).order_by("id")
+        form.initial["assigned_employees"] = [link.user_id for link in links]
+        tags = tag_model.objects.for_org(org_id).filter(**{parent: obj}).select_related("tag").order_by("id")
+        form.initial["tag_names"] = ", ".join(link.tag.name for link in tags)
 
 
 def error_text(exc: DomainError) -> str:
@@ -100,8 +141,6 @@ def adopt(obj, row) -> None:
 
 def admin_team_member(request, organization_id):
     """The team member (dashboard access) of the organization whose e-mail is the staff account's, or None."""
-    from serviceengine.models import User
-
     email = (getattr(request.user, "email", "") or "").strip().lower()
     if not email:
         return None

@@ -11,11 +11,12 @@ full rollback (`ServiceFormAdminMixin`).
 """
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from serviceengine.admin import SoftDeleteAdminMixin, TenantAdmin, TenantInline, scoped_choices
 from serviceengine.admin_lists import assignee_filter, client_filter, date_filter
-from serviceengine.admin_workflows import ServiceFormAdminMixin, admin_team_member, adopt, run_per_row
+from serviceengine.admin_workflows import (
+    ServiceFormAdminMixin, TeamAndTagsForm, admin_team_member, adopt, run_per_row, show_team_and_tags,
+)
 from serviceengine.models import User
 
 from . import services
@@ -24,30 +25,12 @@ from .models import Ticket, TicketEmployee, TicketMessage, TicketTag
 UPDATABLE = ("subject", "status", "note", "metadata")
 
 
-def tag_names(text: str) -> list[str]:
-    return [name.strip() for name in (text or "").split(",") if name.strip()]
-
-
-class TicketAdminForm(forms.ModelForm):
+class TicketAdminForm(TeamAndTagsForm):
     """The ticket's columns plus its employees and tags, which the services set together with the ticket."""
-
-    assigned_employees = forms.ModelMultipleChoiceField(
-        queryset=User.all_objects.none(), required=False, label="Employees",
-        widget=FilteredSelectMultiple("employees", is_stacked=False),
-    )
-    tag_names = forms.CharField(
-        required=False, label="Tags", max_length=2000, help_text="Comma-separated; new names create tags.",
-    )
 
     class Meta:
         model = Ticket
         fields = "__all__"  # narrowed by TicketAdmin.fields
-
-    def clean_tag_names(self):
-        names = tag_names(self.cleaned_data["tag_names"])
-        if any(len(name) > 255 for name in names):
-            raise forms.ValidationError("A tag name has at most 255 characters.")
-        return names
 
     def clean_metadata(self):
         metadata = self.cleaned_data.get("metadata")
@@ -106,13 +89,7 @@ class TicketAdmin(ServiceFormAdminMixin, SoftDeleteAdminMixin, TenantAdmin):
 
         def __init__(self, *args, **kw):
             base_init(self, *args, **kw)
-            self.fields["assigned_employees"].queryset = members
-            if obj is not None:  # the current sets, in assignment order
-                org_id = obj.organization_id
-                links = TicketEmployee.objects.for_org(org_id).filter(ticket=obj).order_by("id")
-                self.initial["assigned_employees"] = [link.user_id for link in links]
-                tags = TicketTag.objects.for_org(org_id).filter(ticket=obj).select_related("tag").order_by("id")
-                self.initial["tag_names"] = ", ".join(link.tag.name for link in tags)
+            show_team_and_tags(self, members, obj, TicketEmployee, TicketTag, "ticket")
 
         return type(form.__name__, (form,), {"__init__": __init__})
 
