@@ -162,8 +162,11 @@ class OrgViewSet(viewsets.GenericViewSet):
         row itself under its lock, so the request reads it once; the service answers 404 when it is not there."""
         return self.model(pk=self.path_pk(), organization_id=self.organization.pk)
 
-    def before_read(self) -> None:
-        """Called once the query is validated and before any row is read (lists, retrieves)."""
+    def when_nothing_read(self) -> None:
+        """Called when a read found no row (a retrieve about to answer 404, a list page without rows), once the
+        query is validated. A precondition that any row found already proves (clients: a client row implies a
+        client role) is checked here, so the reads that find rows do not pay a query for it; raising here answers
+        exactly as raising before the read would (contract §6 order: before the path id)."""
 
     def body(self):
         return parse_json_body(self.request)
@@ -209,7 +212,6 @@ class OrgViewSet(viewsets.GenericViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        self.before_read()
         reader = self.resource.reader(self.get_serializer_class())
         organization = self.organization
         if has_filters(request):
@@ -223,6 +225,8 @@ class OrgViewSet(viewsets.GenericViewSet):
                 lambda: self.list_total(queryset),
                 lambda limit, offset: reader.page(organization, sort, limit, offset),
             )
+        if not rows:
+            self.when_nothing_read()
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def list_total(self, queryset) -> int:
@@ -234,9 +238,13 @@ class OrgViewSet(viewsets.GenericViewSet):
         return queryset.count() if total is None else total
 
     def retrieve_response(self):
-        self.before_read()
-        row = self.read_row(self.path_pk(), self.get_serializer_class())
+        try:
+            row = self.read_row(self.path_pk(), self.get_serializer_class())
+        except NotFound:  # a malformed id
+            self.when_nothing_read()
+            raise
         if row is None:
+            self.when_nothing_read()
             raise NotFound(msg.NOT_FOUND)
         return Response(self.read(row))
 
