@@ -343,3 +343,22 @@ class LiveCount(models.Model):
 
     def __str__(self):
         return f"{self.table} @ {self.organization_id}: {self.n:+d}"
+
+
+class UsageCount(models.Model):
+    """How many live parents one key row is linked to through one junction (a tag's live orders through
+    `orders_ordertag`): the SUM of `n` over the (organization, table, key) rows. Written only by database triggers
+    (serviceengine/perf/counts.py `USAGE`), read by `counts.usage_subquery`. Like LiveCount, plain UUIDs: the
+    triggers write the deltas of deletions after Django's collector has gathered its cascade."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.UUIDField()
+    table = models.CharField(max_length=63)  # the junction's db_table
+    key = models.UUIDField()  # the counted row (a tag)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization_id", "table", "key"], name="usagecount_org_table_key")]
+
+    def __str__(self):
+        return f"{self.table} {self.key} @ {self.organization_id}: {self.n:+d}"

@@ -24,8 +24,7 @@ class TagUpdateSerializer(ContractSerializer):
 
 class TagListSerializer(ContractSerializer):
     """A tag as the list renders it: without the usage counts, which only the retrieve carries (issue 16: "usage
-    counts on retrieve"). Counting every listed tag's orders and tickets reads every link row of the page's tags
-    (thousands per tag in a busy organization): the benchmark measured the list at 1.5 requests/s with them."""
+    counts on retrieve")."""
 
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -36,7 +35,7 @@ class TagListSerializer(ContractSerializer):
 
 class TagSerializer(ContractSerializer):
     """The Tag object (retrieve and write responses). `orders_count`/`tickets_count` count the live orders and
-    tickets carrying the tag (annotated: no query per row)."""
+    tickets carrying the tag (annotated from the trigger-kept usage counts, serviceengine/perf/counts.py)."""
 
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)

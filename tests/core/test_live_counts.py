@@ -508,6 +508,7 @@ def test_a_migration_that_rebuilds_a_counted_table_gets_its_triggers_back(transa
     post_migrate hook) finds them missing, reinstalls them and recounts, so the list total stays exact."""
     from django.core.management import call_command
     from django.db import migrations, models
+    from django.core.management.sql import emit_pre_migrate_signal
     from django.db.migrations.executor import MigrationExecutor
 
     class Rebuild(migrations.Migration):
@@ -520,6 +521,7 @@ def test_a_migration_that_rebuilds_a_counted_table_gets_its_triggers_back(transa
     factories.make_order(org)
     after = None
     try:
+        emit_pre_migrate_signal(verbosity=0, interactive=False, db=connection.alias)  # as `migrate` does first
         with connection.schema_editor(atomic=True) as editor:
             after = migration.apply(state.clone(), editor)
         assert counts.missing_triggers(connection) == ["orders_order"]  # the rebuild dropped them
@@ -527,11 +529,14 @@ def test_a_migration_that_rebuilds_a_counted_table_gets_its_triggers_back(transa
         assert counts.live_total(Order, org) == 1
         call_command("migrate", verbosity=0)  # nothing to apply; post_migrate verifies the triggers
         assert counts.missing_triggers(connection) == []
+        assert counts.missing_usage_triggers(connection) == []  # pre_migrate dropped them, post_migrate is back
         assert counts.live_total(Order, org) == 2  # reinstalled and recounted
         factories.make_order(org)
         assert counts.live_total(Order, org) == 3  # and counting again
     finally:
         if after is not None:
+            emit_pre_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
             with connection.schema_editor(atomic=True) as editor:
                 migration.unapply(after, editor)
         counts.install()
+        counts.install_usage()

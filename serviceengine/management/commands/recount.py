@@ -1,5 +1,5 @@
-"""`python manage.py recount [--triggers]` → recounts the live rows behind unfiltered list totals
-(serviceengine/perf/counts.py)."""
+"""`python manage.py recount [--triggers]` → recounts the live rows behind unfiltered list totals and
+the tags' usage counts (serviceengine/perf/counts.py)."""
 from django.core.management.base import BaseCommand
 from django.db import connection
 
@@ -8,7 +8,7 @@ from serviceengine.perf import counts
 
 class Command(BaseCommand):
     help = (
-        "Recount every counted table from its rows (the totals of unfiltered lists). Needed only after loading data "
+        "Recount every counted table from its rows (the totals of unfiltered lists, the tags' usage counts). Needed only after loading data "
         "with triggers disabled (a data-only restore, replication); safe at any time: writers of those tables wait "
         "while it runs. --triggers also reinstalls the triggers (after a migration rebuilt a counted table on SQLite)."
     )
@@ -19,6 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, triggers=False, **options):
         if triggers:
             counts.install(connection)  # installs, then recounts
+            counts.install_usage(connection)
         else:
             counts.backfill(connection)
-        self.stdout.write(f"Recounted {', '.join(counts.COUNTED_TABLES)}.")
+            counts.backfill_usage(connection)
+        self.stdout.write(f"Recounted {', '.join(counts.COUNTED_TABLES + counts.USAGE_TABLES)}.")
