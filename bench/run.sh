@@ -122,7 +122,13 @@ measure() {  # measure RESULT_NAME REQUEST_FILE_NAME
 sample=0
 measure "bare_$sample" bare
 # Every endpoint bench/seed.py wrote a request file for, in its order (reads first, writes last).
-for endpoint in $(cat "$BENCH_WORKDIR/endpoints"); do
+# BENCH_ONLY="tag_retrieve order_create" measures only those (a quick check of one change; not for RESULTS.md).
+endpoints="$(cat "$BENCH_WORKDIR/endpoints")"
+if [ -n "${BENCH_ONLY:-}" ]; then
+    endpoints="$(printf '%s\n' $endpoints | grep -Fx -f <(printf '%s\n' $BENCH_ONLY) || true)"
+    printf '%s\n' $endpoints >"$BENCH_WORKDIR/endpoints"  # what the report lists
+fi
+for endpoint in $endpoints; do
     measure "$endpoint" "$endpoint"
     sample=$((sample + 1))
     measure "bare_$sample" bare
