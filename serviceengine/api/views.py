@@ -54,6 +54,22 @@ IndexSerializer = inline_serializer(
 )
 
 
+# Beside the contract's seven entries, which never change (contract §12: later resources may be listed beside them).
+LATER_RESOURCES = {
+    "tags": "/api/tags",
+    "team": "/api/team",
+    "coupons": "/api/coupons",
+    "subscriptions": "/api/subscriptions",
+    "engagements": "/api/engagements",
+    "projects": "/api/projects",
+    "conversations": "/api/conversations",
+    "events": "/api/events",
+    "webhook_endpoints": "/api/webhook-endpoints",
+    "reports": "/api/reports/summary",
+    "docs": "/api/docs",
+}
+
+
 @extend_schema(auth=[], responses={200: IndexSerializer}, summary="API index")
 class IndexView(OpenView):
     def get(self, request):
@@ -69,6 +85,7 @@ class IndexView(OpenView):
                     "proposals": "/api/proposals",
                     "invoices": "/api/invoices",
                     "tickets": "/api/tickets",
+                    **LATER_RESOURCES,
                 },
             }
         )

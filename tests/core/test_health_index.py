@@ -35,20 +35,30 @@ def test_health_is_503_when_the_database_is_unreachable(anon, db, monkeypatch):
     assert body["status"] == "unhealthy" and body["version"] == "1.0.0" and body["timestamp"].endswith("+00:00")
 
 
+CONTRACT_ENDPOINTS = {
+    "health": "/api/health",
+    "clients": "/api/clients",
+    "services": "/api/services",
+    "orders": "/api/orders",
+    "proposals": "/api/proposals",
+    "invoices": "/api/invoices",
+    "tickets": "/api/tickets",
+}
+
+
 def test_index_lists_the_endpoints(anon, db):
-    assert anon.get("/api").json() == {
-        "name": "Service Engine X API",
-        "version": "1.0.0",
-        "endpoints": {
-            "health": "/api/health",
-            "clients": "/api/clients",
-            "services": "/api/services",
-            "orders": "/api/orders",
-            "proposals": "/api/proposals",
-            "invoices": "/api/invoices",
-            "tickets": "/api/tickets",
-        },
-    }
+    body = anon.get("/api").json()
+    assert (body["name"], body["version"]) == ("Service Engine X API", "1.0.0")
+    # The contract's seven first and unchanged; the resources added later beside them (contract §12).
+    assert list(body["endpoints"].items())[:7] == list(CONTRACT_ENDPOINTS.items())
+    assert {"tags", "coupons", "subscriptions", "engagements", "projects", "events", "webhook_endpoints"} <= set(
+        body["endpoints"]
+    )
+
+
+def test_every_listed_endpoint_answers(api, db):
+    for path in api.get("/api").json()["endpoints"].values():
+        assert api.get(path).status_code == 200, path
 
 
 @pytest.mark.urls("tests.core.probe")
