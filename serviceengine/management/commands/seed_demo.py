@@ -19,6 +19,7 @@ OWNER_EMAIL = "owner@demo.example.com"
 # tags before orders and tickets: they tag by name and find the coloured demo tags.
 APP_SEEDERS = (
     "clients.demo", "catalog.demo", "tags.demo", "orders.demo", "billing.demo", "support.demo", "engagements.demo",
+    "subscriptions.demo",
 )
 
 
