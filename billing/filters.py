@@ -16,6 +16,9 @@ INVOICE_FILTER_FIELDS = {
     "id": "uuid",
     "status": "int",
     "user_id": ("user_id", "uuid"),
+    # A subscription's period invoices (issue 16); served by the (organization, subscription, period start) unique
+    # index of invoice_one_per_subscription_period.
+    "subscription_id": ("subscription_id", "uuid"),
     "created_at": "datetime",
     "date_due": "datetime",
 }

@@ -152,7 +152,8 @@ LISTS = {
     "invoices": (
         "billing_invoice",
         [("id", "$eq", "invoice_id"), ("status", "$eq", "3"), ("user_id", "$eq", "invoice_user_id"),
-         ("created_at", "$gt", RECENT), ("date_due", "$lt", SOON)],
+         ("subscription_id", "$eq", "00000000-0000-4000-8000-000000000000"), ("created_at", "$gt", RECENT),
+         ("date_due", "$lt", SOON)],
         ["id", "number", "status", "user_id", "subtotal", "total", "created_at", "date_due", "date_paid"],
         {"status"},
     ),

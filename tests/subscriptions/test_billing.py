@@ -290,3 +290,18 @@ def test_the_job_and_a_pause_racing_never_bill_a_paused_subscription(org):
         row = fresh(subscription)
         assert row.status == "paused"
         assert row.invoices_count == len(invoices_of(subscription)) <= 1
+
+
+def test_invoices_filter_by_subscription_id(api, org, other_org):
+    from tests.billing.factories import make_invoice
+
+    first, second = make_subscription(org), make_subscription(org)
+    make_invoice(org)  # not a period invoice: never matches
+    foreign = make_subscription(other_org)
+    body = api.get("/api/invoices", {"filters[subscription_id][$eq]": str(first.pk)}).json()
+    assert [row["subscription_id"] for row in body["data"]] == [str(first.pk)] and body["meta"]["total"] == 1
+    # Another organization's subscription id filters like an unknown one: nothing.
+    body = api.get("/api/invoices", {"filters[subscription_id][$eq]": str(foreign.pk)}).json()
+    assert body["data"] == [] and body["meta"]["total"] == 0
+    body = api.get("/api/invoices", {"filters[subscription_id][$in][]": [str(first.pk), str(second.pk)]}).json()
+    assert {row["subscription_id"] for row in body["data"]} == {str(first.pk), str(second.pk)}
