@@ -39,6 +39,9 @@ IGNORED_CHANGES = frozenset({"updated_at"})
 # Hooks run inside record_event's transaction with the new event (the webhooks app adds its fan-out here).
 EVENT_RECORDED_HOOKS: list = []
 
+# Where `record_event` leaves, on the instance it rendered, the rendering (read with `rendered()`).
+RENDERED_ATTR = "_event_rendered"
+
 
 def object_type_of(obj) -> str:
     return registry.MODEL_TYPES.get(obj._meta.label) or obj._meta.model_name
@@ -47,6 +50,14 @@ def object_type_of(obj) -> str:
 def snapshot(obj, *, object_type: str | None = None) -> dict:
     """The object as its retrieve endpoint renders it right now (pass to `record_event(previous=...)`)."""
     return registry.renderer(object_type or object_type_of(obj))(obj)
+
+
+def rendered(obj) -> dict | None:
+    """`obj` as the last `record_event` about this very instance rendered it with its type's renderer (its retrieve
+    endpoint's body, as JSON values), or None when no event rendered it. A write whose service records that event
+    after its last change answers with this instead of reading and rendering the row once more: the same reader
+    and serializer, in the same transaction, give the same body."""
+    return getattr(obj, RENDERED_ATTR, None)
 
 
 def changed_attributes(before: dict, after: dict) -> dict:
@@ -78,6 +89,8 @@ def record_event(
     if not registry.is_known(event_type):
         raise ValueError(f"Unknown event type {event_type!r}: register it in events.registry")
     object_type = object_type or (object_type_of(obj) if obj is not None else registry.EVENT_TYPES[event_type])
+    # Only a rendering of `obj` as its own type is what its retrieve endpoint answers (see `rendered()`).
+    rendered_here = data is None and obj is not None and object_type == object_type_of(obj)
     if data is None:
         data = registry.renderer(object_type)(obj) if obj is not None else {}
     # The id only: loading the organization row for it would be one more query per change.
@@ -85,7 +98,9 @@ def record_event(
     actor = actor or current_actor()
     if client_id is None:
         client_id = registry.client_of(object_type, obj)
-    with transaction.atomic():
+    # One transaction with the change: the caller's (no savepoint of its own, which would be two more statements
+    # per event: nothing recovers from a failure here, it fails the change), or its own when called outside one.
+    with transaction.atomic(savepoint=False):
         event = Event.all_objects.create(
             organization_id=organization_id,
             type=event_type,
@@ -103,6 +118,8 @@ def record_event(
             del event.client_id
         for hook in EVENT_RECORDED_HOOKS:
             hook(event)
+    if rendered_here:
+        setattr(obj, RENDERED_ATTR, data)
     return event
 
 

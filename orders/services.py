@@ -14,7 +14,16 @@ from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
-from serviceengine.core.services import assign, columns_of, dedupe, parse_uuid, resolve_ref, resolve_team_members
+from serviceengine.core.services import (
+    assign,
+    columns_of,
+    dedupe,
+    parse_uuid,
+    parse_uuids,
+    resolve_ref,
+    resolve_team_members,
+    users_by_pk,
+)
 
 from .models import (
     Order,
@@ -205,17 +214,19 @@ def _insert_order(fields: dict, number: str) -> Order | None:
         raise
 
 
-def _order_employees(organization, raw_ids) -> list[User]:
-    """Team members for an order's `employees` (dashboard_access rule, one query); 422 on the first bad id."""
-    return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING)
+def _order_employees(organization, raw_ids, users=None) -> list[User]:
+    """Team members for an order's `employees` (dashboard_access rule, one query, or none given `users`, a
+    `users_by_pk` of them); 422 on the first bad id."""
+    return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING, users=users)
 
 
 def _service_in_org(organization, raw_id) -> Service:
-    """A live service of the organization, or DomainError(422) on `service_id`."""
-    return resolve_ref(Service.objects.for_org(organization), raw_id, field="service_id", message=SERVICE_MISSING)
+    """A live service of the organization, or DomainError(422) on `service_id`. Only the columns an order takes
+    from it are read (the snapshot, §10.11): a full row costs more to fetch and build than the check itself."""
+    services = Service.objects.for_org(organization).only("name", "price", "currency")
+    return resolve_ref(services, raw_id, field="service_id", message=SERVICE_MISSING)
 
 
-@transaction.atomic
 def order_place(
     *,
     organization,
@@ -234,18 +245,21 @@ def order_place(
     service presence 400, service 422, employees 422, number 400), snapshot the service (§10.11), then
     `order_create`. Empty `service_id`/`service`/`number` strings are treated as absent by the serializer. Every
     other key the write serializer validated that names an order column (`note`, `date_due`, ...) is written as
-    sent."""
+    sent. Not a transaction of its own: it only reads until `order_create`, whose transaction holds every write
+    (one savepoint fewer per create inside the request's transaction)."""
     client_pk = parse_uuid(user_id)
     if client_pk is None:
         raise DomainError(400, field="user_id", message=USER_ID_NOT_UUID)
-    # Any user of the organization may be the client, team members included (contract, defect 35).
-    client = User.objects.for_org(organization).filter(pk=client_pk).first()
+    # The client and the employees are users of the organization: one query reads them all (the checks below keep
+    # the contract's order). Any user may be the client, team members included (contract, defect 35).
+    users = users_by_pk(organization, [client_pk, *parse_uuids(employees or ())])
+    client = users.get(client_pk)
     if client is None:
         raise DomainError(422, field="user_id", message=CLIENT_MISSING)
     if not service_id and not service:
         raise DomainError(400, field="service", message=SERVICE_REQUIRED)
     linked = _service_in_org(organization, service_id) if service_id else None
-    members = _order_employees(organization, employees) if employees else []
+    members = _order_employees(organization, employees, users) if employees else []
     if linked is not None:
         service_name = service or linked.name
         price = linked.price if linked.price is not None else Decimal("0.00")

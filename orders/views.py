@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from events.services import rendered
 from serviceengine.api import messages as msg
 from serviceengine.api.resource import Resource
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
@@ -82,7 +83,12 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     def create(self, request):
         data = self.validated(OrderCreateSerializer)
         order = order_place(organization=self.organization, **data)
-        return self.respond(order, http_status.HTTP_201_CREATED)
+        # The last step of order_place is the `order.created` event, whose data is the order read and rendered as
+        # a retrieve does, in this transaction: that is the body, so the order is not read and rendered again.
+        body = rendered(order)
+        if body is None:
+            return self.respond(order, http_status.HTTP_201_CREATED)
+        return Response(body, status=http_status.HTTP_201_CREATED)
 
     @extend_schema(request=OrderUpdateSerializer, responses={200: OrderSerializer})
     def update(self, request, pk=None):

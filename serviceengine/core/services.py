@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from serviceengine.core.errors import DomainError
 from serviceengine.core.rates import normalize_rate
@@ -50,28 +51,54 @@ def resolve_ref(queryset, raw_id, *, field: str, message: str):
     return obj
 
 
-def resolve_team_members(organization, raw_ids, *, field: str, message: str) -> list[User]:
+def resolve_team_members(organization, raw_ids, *, field: str, message: str, users=None) -> list[User]:
     """`team_members_by_ids`, or DomainError(422) on `field`; `{id}` in the message names the first bad id."""
-    members, bad = team_members_by_ids(organization, list(raw_ids))
+    members, bad = team_members_by_ids(organization, list(raw_ids), users=users)
     if bad is not None:
         raise DomainError(422, field=field, message=message.format(id=bad))
     return members
 
 
-def team_members_by_ids(organization, raw_ids: list) -> tuple[list[User], object | None]:
-    """Resolve employee ids with the dashboard_access rule (contract §10.2) in one query.
+def parse_uuids(raw_ids) -> list[uuid.UUID]:
+    """The values of `raw_ids` that are UUIDs (`parse_uuid`), the others left out."""
+    return [pk for pk in map(parse_uuid, raw_ids) if pk is not None]
+
+
+def users_by_pk(organization, pks) -> dict:
+    """`{id: user}` for the organization's users with these ids, in one query, each with `has_dashboard_access`
+    (the team member rule, contract §10.2): a write that names a client and team members checks both with it
+    (`team_members_by_ids(users=...)`). Only the ids are read: the callers link the users (foreign keys, junction
+    rows)."""
+    team_member = ExpressionWrapper(Q(role__dashboard_access__gt=0), output_field=BooleanField())
+    users = (
+        User.objects.for_org(organization)
+        .filter(pk__in=pks)
+        .annotate(has_dashboard_access=team_member)
+        .only("organization")
+        .order_by()  # read into a dict
+    )
+    return {user.pk: user for user in users}
+
+
+def team_members_by_ids(organization, raw_ids: list, *, users=None) -> tuple[list[User], object | None]:
+    """Resolve employee ids with the dashboard_access rule (contract §10.2) in one query, or in none when `users`
+    (`users_by_pk` of at least these ids) was read already.
 
     Returns `(members in first-seen order, None)`, or `([], first_bad_id)` where `first_bad_id` is the first
     value (as sent) that is not a UUID, not a user of the organization, or not a team member. Duplicates are
     collapsed by UUID, so the same id in two spellings (case) is one assignment.
     """
     parsed = [(raw, parse_uuid(raw)) for raw in raw_ids]
-    found = {
-        u.pk: u
-        for u in User.objects.for_org(organization)
-        .team_members()
-        .filter(pk__in=[pk for _raw, pk in parsed if pk is not None])
-    }
+    if users is not None:
+        found = {pk: user for pk, user in users.items() if user.has_dashboard_access}
+    else:
+        found = {
+            u.pk: u
+            for u in User.objects.for_org(organization)
+            .team_members()
+            .filter(pk__in=[pk for _raw, pk in parsed if pk is not None])
+            .only("organization")  # the callers link them (junction rows): the ids are all they read
+        }
     members = []
     for raw, pk in parsed:
         member = found.get(pk)

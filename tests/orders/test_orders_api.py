@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from events.models import Event
 from orders.models import Order, OrderEmployee, OrderTag, Tag
 from orders.services import set_order_employees, set_order_tags, tags_find_or_create
 from serviceengine.api.fields import format_datetime
@@ -133,6 +134,22 @@ def test_create_with_service_returns_the_full_order(api, org, owner, client_user
     ]
     assert data["created_at"] == data["updated_at"]
     assert order.organization_id == org.id
+
+
+def test_create_answers_the_retrieve_body_byte_for_byte_and_the_event_data(api, org, owner, client_user, service):
+    # The create body is the `order.created` event's rendering (orders/views.py), not a read of its own.
+    body = {
+        "user_id": str(client_user.id), "service_id": str(service.id), "employees": [str(owner.id)],
+        "tags": ["Priority", "vip"], "note": "Rush é\u2028job", "metadata": [{"title": "a", "value": "b"}],
+        "date_started": "2026-01-02T03:04:05.678+02:00", "created_at": "2025-12-01",
+    }
+    response = post(api, body)
+    assert response.status_code == 201, response.content
+    retrieved = api.get(detail(response.json()["id"]))
+    assert response.content == retrieved.content
+    assert response["Content-Type"] == retrieved["Content-Type"]
+    [event] = Event.objects.for_org(org).filter(type="order.created")
+    assert event.data == response.json()
 
 
 def test_create_with_only_a_custom_service_name(api, client_user):
