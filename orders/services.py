@@ -130,7 +130,6 @@ def set_order_employees(order: Order, employees, *, new: bool = False) -> None:
     OrderEmployee.objects.bulk_create([OrderEmployee(order=order, user=user) for user in dedupe(employees)])
 
 
-@transaction.atomic
 def order_create(
     *,
     organization,
@@ -156,7 +155,9 @@ def order_create(
 ) -> Order:
     """Create an order with its employees and tags; `columns` are further columns written as given. Without `number` a unique one is generated (retried on
     collision, never a 500); a given `number` already used in the organization (soft-deleted orders included)
-    raises DomainError(400) on `number`. Employees must already be validated team members."""
+    raises DomainError(400) on `number`. Employees must already be validated team members. Atomic: the order, its
+    links and its `order.created` event are written in one transaction (a savepoint inside the caller's), which
+    a number collision rolls back before the next draw."""
     fields = dict(
         organization=organization,
         user=user,
@@ -178,35 +179,38 @@ def order_create(
     )
     if created_at is not None:  # backdated; otherwise created_at and updated_at are one instant (BaseModel)
         fields["created_at"] = created_at
+    links = {"employees": employees, "tag_names": tag_names}
     if number is not None:
         # all_objects: a soft-deleted order keeps its number (contract §10.8).
         if Order.all_objects.filter(organization=organization, number=number).exists():
             raise DomainError(400, field="number", message=NUMBER_TAKEN)
-        order = _insert_order(fields, number)
+        order = _order_insert(fields, number, **links)
         if order is None:  # taken by a concurrent request between the check and the insert
             raise DomainError(400, field="number", message=NUMBER_TAKEN)
-    else:
-        order = None
-        for _ in range(NUMBER_ATTEMPTS):
-            order = _insert_order(fields, order_number_generate())
-            if order is not None:
-                break
-        if order is None:  # 20 collisions in a 36^8 space: something else is wrong
-            raise RuntimeError("could not generate a unique order number")
-    if employees:
-        set_order_employees(order, employees, new=True)
-    if tag_names:
-        set_order_tags(order, tags_find_or_create(organization=organization, names=list(tag_names)), new=True)
-    record_event("order.created", order)
-    return order
+        return order
+    for _ in range(NUMBER_ATTEMPTS):
+        order = _order_insert(fields, order_number_generate(), **links)
+        if order is not None:
+            return order
+    # 20 collisions in a 36^8 space: something else is wrong
+    raise RuntimeError("could not generate a unique order number")
 
 
-def _insert_order(fields: dict, number: str) -> Order | None:
-    """Insert in a savepoint; None when the number is taken (by a concurrent request too). Any other integrity
-    error is re-raised rather than mistaken for a collision."""
+def _order_insert(fields: dict, number: str, *, employees, tag_names) -> Order | None:
+    """The order with this number, its links and its `order.created` event, in one transaction (a savepoint inside
+    the caller's: one for the whole order, not one more around the insert); None, with nothing written, when the
+    number is taken (by a concurrent request too). The order's INSERT is the attempt's first write, so a collision
+    rolls back nothing else. Any other integrity error is re-raised rather than mistaken for a collision."""
     try:
         with transaction.atomic():
-            return Order.all_objects.create(number=number, **fields)
+            order = Order.all_objects.create(number=number, **fields)
+            if employees:
+                set_order_employees(order, employees, new=True)
+            if tag_names:
+                tags = tags_find_or_create(organization=fields["organization"], names=list(tag_names))
+                set_order_tags(order, tags, new=True)
+            record_event("order.created", order)
+            return order
     except IntegrityError:
         # all_objects: soft-deleted orders hold their numbers too.
         if Order.all_objects.filter(organization=fields["organization"], number=number).exists():

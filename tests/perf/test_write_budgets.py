@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.billing import factories as billing_factories
@@ -52,6 +53,20 @@ def test_order_create_budget_and_no_needless_delete(api, org, owner, client_user
     assert [q for q in sql if q.lstrip().upper().startswith("DELETE")] == [], "a new order has no links to delete"
     assert len(touching(sql, "orders_order", "INSERT")) == 1
     assert len(sql) == BUDGETS["order create"], "\n".join(sql)
+
+
+def test_order_create_opens_one_savepoint(api, org, owner, client_user):
+    # Transaction control costs round trips too: the order, its links and its events are one savepoint
+    # (orders.services._order_insert), with none around the INSERT alone and none per event. The other one is the
+    # request's transaction, itself a savepoint inside the test's.
+    service = factories.make_service(org)
+    body = {"user_id": str(client_user.pk), "service_id": str(service.pk), "employees": [str(owner.pk)],
+            "tags": ["rush", "vip"]}
+    with CaptureQueriesContext(connection) as ctx:
+        response = post(api, "/api/orders", body)
+    assert response.status_code == 201, response.content
+    savepoints = [q["sql"] for q in ctx.captured_queries if q["sql"].upper().startswith("SAVEPOINT")]
+    assert len(savepoints) == 2, savepoints
 
 
 def test_order_update_budget(api, org, client_user):
