@@ -291,11 +291,15 @@ def order_place(
 def order_update(*, order: Order, changes: dict) -> Order:
     """`PUT /api/orders/{id}`: partial update of the keys present in `changes` (already validated; absent/null
     keys are not in it). `service_id: ""` unlinks the service; changing the service never touches the
-    snapshot. `employees`/`tags` replace their sets. Raises DomainError(422) on `service_id`, then `employees`."""
+    snapshot. `employees`/`tags` replace their sets. Raises DomainError(404) unless the order is live (`order` may
+    be a stand-in with `pk` and `organization_id` only: the row is read here, under its lock), then DomainError(422)
+    on `service_id`, then `employees`."""
     order = (  # the organization joined, not locked: its row is needed below, one query fewer
         Order.objects.for_org(order.organization_id).select_for_update(of=("self",)).select_related("organization")
-        .get(pk=order.pk)
+        .filter(pk=order.pk).first()
     )
+    if order is None:  # unknown, or soft-deleted (by a concurrent request too)
+        raise DomainError(404, detail="Not Found")
     organization = order.organization
     before = snapshot(order)
     update_fields = ["updated_at"]

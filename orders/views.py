@@ -83,18 +83,22 @@ class OrderViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     def create(self, request):
         data = self.validated(OrderCreateSerializer)
         order = order_place(organization=self.organization, **data)
-        # The last step of order_place is the `order.created` event, whose data is the order read and rendered as
-        # a retrieve does, in this transaction: that is the body, so the order is not read and rendered again.
-        body = rendered(order)
-        if body is None:
-            return self.respond(order, http_status.HTTP_201_CREATED)
-        return Response(body, status=http_status.HTTP_201_CREATED)
+        return self.respond_as_recorded(order, http_status.HTTP_201_CREATED)
 
     @extend_schema(request=OrderUpdateSerializer, responses={200: OrderSerializer})
     def update(self, request, pk=None):
         changes = self.validated(OrderUpdateSerializer)
-        order = order_update(order=self.get_object(), changes=dict(changes))
-        return self.respond(order)
+        # The service reads the order once, under its lock (404 when it is not there), after the body's checks.
+        return self.respond_as_recorded(order_update(order=self.path_ref(), changes=dict(changes)))
+
+    def respond_as_recorded(self, order, status=http_status.HTTP_200_OK):
+        """The body of a write whose service records the order's event last (`order.created`, `order.updated`): the
+        event's data is the order read and rendered as a retrieve does, in this transaction, so it is answered as
+        is instead of reading and rendering the order once more."""
+        body = rendered(order)
+        if body is None:
+            return self.respond(order, status)
+        return Response(body, status=status)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):

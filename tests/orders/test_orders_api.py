@@ -747,6 +747,24 @@ def test_update_every_field(api, org, order):
     )
 
 
+def test_update_answers_the_retrieve_body_byte_for_byte_and_the_event_data(api, org, order):
+    # The update body is the `order.updated` event's rendering (orders/views.py), not a read of its own.
+    member = factories.make_team_member(org)
+    body = {"status": 2, "employees": [str(member.id)], "tags": ["Zeta", "alpha"], "note": "é\u2028"}
+    response = put(api, order.id, body)
+    assert response.status_code == 200, response.content
+    retrieved = api.get(detail(order.id))
+    assert response.content == retrieved.content
+    assert response["Content-Type"] == retrieved["Content-Type"]
+    for event_type in ("order.updated", "order.status_changed"):
+        [event] = Event.objects.for_org(org).filter(type=event_type)
+        assert event.data == response.json()
+
+
+def test_update_unknown_order_is_404_before_the_body_references(api):
+    assert_detail(put(api, uuid.uuid4(), {"service_id": str(uuid.uuid4()), "employees": ["x"]}), 404, "Not Found")
+
+
 def test_update_empty_lists_clear_employees_tags_and_metadata(api, order):
     data = put(api, order.id, {"employees": [], "tags": [], "metadata": []}).json()
     assert (data["employees"], data["tags"], data["metadata"]) == ([], [], {})

@@ -109,9 +109,10 @@ BUDGETS = {
     # the order rendered for its event (SQLite: + employees + tags), the event and its webhook lookup; the response
     # body is the event's rendering (orders/views.py): no read back
     "order create": 14 if PG else 16,
-    # token, order (path), order locked (organization joined), the order rendered before and after (event),
-    # update, event, read back (SQLite: + employees + tags, three times, less the two reads PostgreSQL embeds)
-    "order update": 9 if PG else 15,
+    # token, order locked (organization joined; the path's only read: orders/views.py), the order rendered before
+    # and after (event), update, event and its webhook lookup (SQLite: + employees + tags, twice); the response
+    # body is the event's rendering: no read back
+    "order update": 7 if PG else 11,
     # token, task (path), task locked, rendered before, update, rendered after, event, read back
     # (SQLite: + task employees, three times)
     "task complete": 9 if PG else 12,
