@@ -155,7 +155,8 @@ def main() -> None:
         (
             f"- gunicorn: {config['workers']} workers × {config['threads']} threads "
             f"({'gthread' if int(config['threads']) > 1 else 'sync'} worker), production settings "
-            "(DEBUG=false, persistent connections), `BENCHMARK_ENDPOINTS=true`"
+            "(DEBUG=false, persistent connections), `BENCHMARK_ENDPOINTS=true`, rate-limit counters in "
+            f"{config.get('cache', '?')}"
         ),
         (
             f"- wrk: {config['wrk_threads']} threads, {config['connections']} connections, "
