@@ -1,5 +1,5 @@
-"""List filters and sort fields of `GET /api/orders` (contract §8.1); the core's ContractFilterBackend builds the
-django-filter FilterSet from these declarations."""
+"""List filters and sort fields of `GET /api/orders` (contract §8.1); the core parses them
+(serviceengine/api/filtering.py `parse_filters`)."""
 
 ORDER_FILTER_FIELDS = {
     "id": "uuid",

@@ -1,4 +1,5 @@
-"""Subscription list filters and sorts (contract §8.1 conventions); the core backend builds the FilterSet."""
+"""Subscription list filters and sorts (contract §8.1 conventions); the core parses them
+(serviceengine/api/filtering.py)."""
 
 SUBSCRIPTION_FILTER_FIELDS = {
     "id": "uuid",

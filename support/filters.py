@@ -1,4 +1,4 @@
-"""Ticket list filters and sorts (contract §8.1, tickets.md); the core backend builds the FilterSet from these."""
+"""Ticket list filters and sorts (contract §8.1, tickets.md); the core parses them (serviceengine/api/filtering.py)."""
 
 # `filters[field][$op]`: `$eq=null` means IS NULL (e.g. `filters[order_id][$eq]=null`: tickets without an order).
 TICKET_FILTER_FIELDS = {

@@ -1,4 +1,4 @@
-"""Tag list filters and sorts (contract §8.1 conventions); the core backend builds the FilterSet from these."""
+"""Tag list filters and sorts (contract §8.1 conventions); the core parses them (serviceengine/api/filtering.py)."""
 
 TAG_FILTER_FIELDS = {
     "id": "uuid",

@@ -6,14 +6,16 @@ A viewset declares what it offers:
     sort_fields = {"id": "id", "email": "email", "created_at": "created_at"}
 
 Each filter field is `api_name: kind` or `api_name: (orm_path, kind)`, kind one of `uuid str int decimal datetime
-bool`. From that list a django-filter `FilterSet` is built (once per viewset) with one filter per field and
-operator; its form converts values, and a value that does not convert answers 400 keyed by the query parameter.
-Unknown fields and operators are ignored; filters restrict rows and total alike.
+bool`. `parse_filters` reads one form field per declared field and operator (built once per viewset) and returns the
+request's `Condition`s, in declaration order; a value that does not convert answers 400 keyed by the query
+parameter. Unknown fields and operators are ignored; filters restrict rows and total alike. The conditions are
+applied by `apply_condition`: to a queryset here (`ContractFilterBackend`), or as the shape and parameters of a
+compiled list (serviceengine/perf/lean.py `Reader.filtered`).
 """
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import django_filters
 from django import forms
 from django.db.models import F
 from rest_framework.exceptions import ValidationError
@@ -26,6 +28,8 @@ OPERATORS = ("$eq", "$lt", "$gt", "$in")
 NULL_VALUE = {"type": "string", "enum": ["null"]}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _NULL = object()
+NULL = _NULL  # the value of `filters[field][$eq]=null` (IS NULL)
+LOOKUPS = {"$eq": "exact", "$lt": "lt", "$gt": "gt", "$in": "in"}
 
 
 class _Invalid(Exception):
@@ -102,21 +106,22 @@ class ContractValueField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-class ContractFilter(django_filters.Filter):
-    field_class = ContractValueField
+@dataclass(frozen=True)
+class Condition:
+    """One `filters[field][op]` of a request: `value` is converted to the field's kind (a list for `$in`, `NULL` for
+    `$eq=null`)."""
 
-    def __init__(self, *, kind: str, op: str, **kwargs):
-        self.op = op
-        super().__init__(kind=kind, op=op, **kwargs)
+    path: str  # the ORM path
+    kind: str
+    op: str
+    value: object
 
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        path = self.field_name
-        if value is _NULL:
-            return qs.filter(**{f"{path}__isnull": True})
-        lookup = {"$eq": "exact", "$lt": "lt", "$gt": "gt", "$in": "in"}[self.op]
-        return qs.filter(**{f"{path}__{lookup}": value})
+
+def apply_condition(queryset, path: str, op: str, value):
+    """`queryset` narrowed by one condition."""
+    if value is _NULL:
+        return queryset.filter(**{f"{path}__isnull": True})
+    return queryset.filter(**{f"{path}__{LOOKUPS[op]}": value})
 
 
 def filter_param(field: str, op: str) -> str:
@@ -129,39 +134,53 @@ def normalize_filter_fields(filter_fields: dict) -> dict[str, tuple[str, str]]:
     }
 
 
-def build_filterset(model, filter_fields: dict) -> type[django_filters.FilterSet]:
-    """A FilterSet class with one filter per declared field and operator."""
-    declared = {}
+def declared_filters(filter_fields: dict) -> list[tuple]:
+    """(query parameter, ORM path, kind, operator, form field) per declared field and operator, in order."""
+    declared = []
     for name, (path, kind) in normalize_filter_fields(filter_fields).items():
         for op in OPERATORS:
-            declared[filter_param(name, op)] = ContractFilter(field_name=path, kind=kind, op=op)
-    meta = type("Meta", (), {"model": model, "fields": []})
-    return type(f"{model.__name__}ContractFilterSet", (django_filters.FilterSet,), {**declared, "Meta": meta})
+            declared.append((filter_param(name, op), path, kind, op, ContractValueField(kind=kind, op=op)))
+    return declared
+
+
+_DECLARED: dict = {}
+
+
+def parse_filters(request, view) -> list[Condition]:
+    """The request's conditions on `view.filter_fields`, in declaration order; a ValidationError listing every
+    value that does not convert (keyed by the query parameter as sent: `$in` takes a trailing `[]`)."""
+    key = type(view)
+    declared = _DECLARED.get(key)
+    if declared is None:
+        declared = _DECLARED[key] = declared_filters(getattr(view, "filter_fields", {}))
+    data = request.query_params
+    conditions, errors = [], {}
+    for param, path, kind, op, field in declared:
+        if param not in data and (op != "$in" or param + "[]" not in data):
+            continue  # absent: the field would clean None (no condition, no error)
+        try:
+            value = field.clean(field.widget.value_from_datadict(data, None, param))
+        except forms.ValidationError:
+            errors[param + "[]" if op == "$in" else param] = [msg.FILTER_INVALID]
+            continue
+        if value is not None:
+            conditions.append(Condition(path, kind, op, value))
+    if errors:
+        raise ValidationError(errors)
+    return conditions
 
 
 class ContractFilterBackend(BaseFilterBackend):
-    """Applies the viewset's `filter_fields` through a generated django-filter FilterSet."""
-
-    _cache: dict = {}
-
-    def get_filterset_class(self, view):
-        key = type(view)
-        if key not in self._cache:
-            self._cache[key] = build_filterset(view.model, getattr(view, "filter_fields", {}))
-        return self._cache[key]
+    """Applies the viewset's `filter_fields` (`parse_filters`, then `apply_condition` for each)."""
 
     def filter_queryset(self, request, queryset, view):
         if not getattr(view, "filter_fields", None):
             return queryset
         if not has_filters(request):
-            return queryset  # nothing to filter: skip building the FilterSet (it deep-copies every filter)
-        filterset = self.get_filterset_class(view)(data=request.query_params, queryset=queryset, request=request)
-        if not filterset.is_valid():
-            # The error key is the query parameter as sent (contract §7.1): `$in` takes a trailing `[]`.
-            raise ValidationError(
-                {(key + "[]" if key.endswith("[$in]") else key): [msg.FILTER_INVALID] for key in filterset.errors}
-            )
-        return filterset.qs
+            return queryset
+        for condition in parse_filters(request, view):
+            queryset = apply_condition(queryset, condition.path, condition.op, condition.value)
+        return queryset
 
     def get_schema_operation_parameters(self, view):
         # The values `_convert` accepts: 64-bit integers, decimals under 1e17 (at most 16 integer digits); `$eq`

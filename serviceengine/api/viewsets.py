@@ -25,9 +25,9 @@ from serviceengine.perf.counts import live_total
 from serviceengine.core.services import parse_uuid
 
 from . import messages as msg
-from .filtering import ContractFilterBackend, ContractSortBackend, has_filters
+from .filtering import ContractFilterBackend, ContractSortBackend, has_filters, parse_filters
 from .pagination import EnvelopePagination
-from .search import ContractSearchBackend
+from .search import SEARCH_PARAM, ContractSearchBackend
 from .resource import SYNC_FIELD, Resource
 
 
@@ -62,6 +62,9 @@ def parse_json_body(request):
         raise ValidationError({"root": [msg.JSON_DECODE]}) from None
 
 
+DEFAULT_FILTER_BACKENDS = [ContractFilterBackend, ContractSearchBackend, ContractSortBackend]
+
+
 def has_updated_at(model) -> bool:
     return model is not None and any(f.name == SYNC_FIELD for f in model._meta.concrete_fields)
 
@@ -81,7 +84,7 @@ class OrgViewSet(viewsets.GenericViewSet):
     sort_fields: dict = {}
     # `search=` over these text columns (serviceengine/api/search.py); None: the model's own text columns.
     search_fields: tuple | None = None
-    filter_backends = [ContractFilterBackend, ContractSearchBackend, ContractSortBackend]
+    filter_backends = list(DEFAULT_FILTER_BACKENDS)
     # Incremental sync by `updated_at` (filters and sort added by __init_subclass__); False only for append-only
     # logs whose rows never change (events), which clients follow by `created_at`.
     sync = True
@@ -200,21 +203,42 @@ class OrgViewSet(viewsets.GenericViewSet):
         resource = resource or self.resource
         return resource.reader(serializer_class or resource.read).rows(queryset)
 
+    def compiles_filters(self, request) -> bool:
+        """Whether this list's filters are exactly `filters[...]` of `filter_fields` and the sort of `sort_fields`
+        (the default backends, no `search`): then the reader compiles the filtered list from the parsed conditions
+        (serviceengine/perf/lean.py `Reader.filtered`) instead of the ORM building it on every request."""
+        return (
+            list(self.filter_backends) == DEFAULT_FILTER_BACKENDS
+            and type(self).filter_queryset is OrgViewSet.filter_queryset
+            and bool(self.sort_fields)
+            and SEARCH_PARAM not in request.query_params
+        )
+
     def list_response(self, request):
         errors = {}
         try:
             self.paginator.parse_params(request)
         except ValidationError as exc:
             errors.update(exc.detail)
+        filtered = has_filters(request)
+        compiled = filtered and self.compiles_filters(request)
         try:
-            queryset = self.filter_queryset(self.get_queryset())
+            if compiled:
+                conditions = parse_filters(request, self) if self.filter_fields else []  # the backend's errors
+            else:
+                queryset = self.filter_queryset(self.get_queryset())
         except ValidationError as exc:
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
         reader = self.resource.reader(self.get_serializer_class())
         organization = self.organization
-        if has_filters(request):
+        if compiled:
+            listing = reader.filtered(organization, conditions, ContractSortBackend().sort_key(request, self))
+            rows = self.paginator.paginate_rows(
+                request, listing.count, lambda limit, offset: (listing.page(limit, offset), None)
+            )
+        elif filtered:
             rows = self.paginator.paginate_rows(
                 request, queryset.count, lambda limit, offset: (reader.rows(queryset, limit, offset), None)
             )

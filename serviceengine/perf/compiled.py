@@ -12,20 +12,34 @@ the request's values. Rows come back through the ORM's own converters, as:
   (`full_name`, `status_label`) so the serializers read them as they read model instances; or
 - model instances (`instances()`), built with `Model.from_db` as the ORM would.
 
-Only shapes whose SQL does not depend on the values may be compiled: equality on a value, `IN` lists (compiled per
-length), and a trailing page: `LIMIT` written in the SQL (one statement per page size), `OFFSET` too for first pages
-and a parameter otherwise. PostgreSQL cannot cost a generic plan for an unknown limit or offset and would plan the
-prepared statement again on every run. Anything else stays on the ORM.
+Only shapes whose SQL does not depend on the values may be compiled: comparisons with a value, `IN` lists
+(compiled per length), and a trailing page: `LIMIT` written in the SQL (one statement per page size), `OFFSET` too for
+first pages and a parameter otherwise. PostgreSQL cannot cost a generic plan for an unknown limit or offset and would
+plan the prepared statement again on every run. Each shape is compiled twice, with two sets of stand-ins: the SQL and
+every parameter but the stand-ins' must come out the same, and each stand-in must be a parameter (as is, or prepared
+as the ORM prepares it: `_forms`), else the shape is refused (`NotCompilable`) and the caller uses the ORM. A
+`CompiledCount` runs `SELECT COUNT(*)` over such a query (what `QuerySet.count()` answers).
+
+A thread keeps at most `MAX_SHAPES` compiled shapes per query (the oldest go first): filtered lists have many shapes.
 """
 import functools
+import random
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections
 
 FRAMEWORK_MODULES = ("django.", "builtins", "rest_framework.")  # their attributes are not copied onto rows
+MAX_SHAPES = 256  # compiled shapes a thread keeps per query
+
+
+class NotCompilable(ValueError):
+    """The SQL of this shape depends on its values, or a value is not among its parameters: use the ORM."""
 
 
 class MissingColumn(LookupError):
@@ -89,23 +103,63 @@ class _Compiled:
     build: object = field(default=None)
 
 
-def _stand_in(value):
-    if isinstance(value, uuid.UUID):
-        return uuid.uuid4()
-    if isinstance(value, str):
-        return f"__compiled_{uuid.uuid4().hex}__"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return -(uuid.uuid4().int >> 80)  # a large negative number no real value has
-    raise TypeError(f"CompiledQuery cannot stand in for {type(value).__name__} values")
+_EPOCH = datetime(2400, 1, 1, tzinfo=dt_timezone.utc)
 
 
-def _forms(stand_in) -> list:
+def _stand_in(value, taken: set):
+    """A value of the same type as `value`, no other value of the query has (`taken`: those of this compilation).
+    Integers stay within the smallest integer column's range (0..32767): out of its range, the ORM writes no
+    comparison at all (`IntegerFieldOverflow`), so callers pass only values within their column's range."""
+    while True:
+        if isinstance(value, uuid.UUID):
+            stand_in = uuid.uuid4()
+        elif isinstance(value, str):
+            stand_in = f"__compiled_{uuid.uuid4().hex}__"
+        elif isinstance(value, bool):
+            raise TypeError("CompiledQuery cannot stand in for bool values (two values: make them part of the shape)")
+        elif isinstance(value, int):
+            stand_in = random.randrange(10_000, 32_767)
+        elif isinstance(value, Decimal):
+            stand_in = Decimal(random.randrange(10**12, 10**13)).scaleb(-4)  # 8 integer digits, 4 decimal places
+        elif isinstance(value, datetime):
+            stand_in = _EPOCH + timedelta(microseconds=random.randrange(1, 10**15))
+        else:
+            raise TypeError(f"CompiledQuery cannot stand in for {type(value).__name__} values")
+        if stand_in not in taken:
+            taken.add(stand_in)
+            return stand_in
+
+
+def _forms(stand_in, connection) -> list:
     """The ways the ORM may have prepared a stand-in value for the database, with how to prepare a real one."""
     forms = [(stand_in, None)]
     if isinstance(stand_in, uuid.UUID):
         forms += [(stand_in.hex, lambda v: v.hex if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).hex),
                   (str(stand_in), str)]
+    elif isinstance(stand_in, datetime):
+        adapt = connection.ops.adapt_datetimefield_value  # what DateTimeField.get_db_prep_value does (SQLite: text)
+        adapted = adapt(stand_in)
+        if adapted != stand_in:
+            forms.append((adapted, adapt))
     return forms
+
+
+def _base_type(value) -> type:
+    """The type a parameter is matched by: `int` for the backend's integer wrappers (psycopg `Int2`...)."""
+    for base in (bool, int, str):
+        if isinstance(value, base):
+            return base
+    return type(value)
+
+
+def _same(first, again) -> bool:
+    """Whether two writings of a constant parameter are the same value (wrappers such as psycopg's `Jsonb` do not
+    compare equal: their text then decides)."""
+    return first == again or (type(first) is type(again) and repr(first) == repr(again))
+
+
+def _wrapped(wrapper, transform):
+    return lambda value: wrapper(transform(value) if transform else value)
 
 
 def nest(model, names: list[str]):
@@ -163,15 +217,17 @@ class CompiledQuery:
         self.alias = alias
         self._local = threading.local()
 
-    def _compile(self, values: tuple, shape, page: tuple | None) -> _Compiled:
-        stand_ins = []
+    def _write(self, values: tuple, shape) -> tuple:
+        """The SQL of the shape, written by the ORM with fresh stand-ins: (queryset, compiler, sql, params, slots)."""
+        stand_ins, taken = [], set()
         for value in values:
             if isinstance(value, Many):
-                stand_ins.append(Many(_stand_in(v) for v in value.values))
+                stand_ins.append(Many(_stand_in(v, taken) for v in value.values))
             else:
-                stand_ins.append(_stand_in(value))
+                stand_ins.append(_stand_in(value, taken))
         args = [s.values if isinstance(s, Many) else s for s in stand_ins]
         queryset = self.build(*args, shape=shape) if shape is not None else self.build(*args)
+        connection = connections[self.alias]
         compiler = queryset.query.get_compiler(using=self.alias)
         sql, params = compiler.as_sql()
         params = list(params)
@@ -179,19 +235,40 @@ class CompiledQuery:
         for arg_index, stand_in in enumerate(stand_ins):
             elements = enumerate(stand_in.values) if isinstance(stand_in, Many) else [(None, stand_in)]
             for element_index, value in elements:
-                for form, transform in _forms(value):
-                    wanted[form] = (arg_index, element_index, transform)
+                for form, transform in _forms(value, connection):
+                    wanted[(_base_type(form), form)] = (arg_index, element_index, type(form), transform)
         slots = []
         for position, param in enumerate(params):
             try:
-                key = wanted.get(param)
+                key = wanted.get((_base_type(param), param))  # typed: True == 1 == Decimal(1) must not match
             except TypeError:  # unhashable parameter (a list): never a stand-in
                 key = None
             if key is not None:
-                slots.append((position, *key))
+                arg_index, element_index, form_type, transform = key
+                if type(param) is not form_type:  # wrapped by the backend (psycopg's Int2 for a smallint column)
+                    transform = _wrapped(type(param), transform)
+                slots.append((position, arg_index, element_index, transform))
         expected = sum(len(s.values) if isinstance(s, Many) else 1 for s in stand_ins)
         if len({(a, e) for _, a, e, _ in slots}) != expected:
-            raise ValueError(f"CompiledQuery({self.model.__name__}): every value must appear among the SQL parameters")
+            raise NotCompilable(
+                f"CompiledQuery({self.model.__name__}): every value must appear among the SQL parameters"
+            )
+        return queryset, compiler, sql, params, slots
+
+    def _compile(self, values: tuple, shape, page: tuple | None) -> _Compiled:
+        queryset, compiler, sql, params, slots = self._write(values, shape)
+        # Written again with other stand-ins, the SQL and the other parameters must not change: otherwise the SQL
+        # depends on the values (or a stand-in met an equal constant) and running it with new values would be wrong.
+        _q, _c, sql_again, params_again, slots_again = self._write(values, shape)
+        positions = {slot[0] for slot in slots}
+        if (
+            sql_again != sql
+            or [slot[:3] for slot in slots_again] != [slot[:3] for slot in slots]
+            or len(params_again) != len(params)
+            or not all(_same(first, again) for i, (first, again) in enumerate(zip(params, params_again))
+                       if i not in positions)
+        ):
+            raise NotCompilable(f"CompiledQuery({self.model.__name__}): the SQL of this shape depends on its values")
         if page is not None:
             limit, first = page
             sql = f"{sql} LIMIT {int(limit)} OFFSET " + ("0" if first else "%s")
@@ -209,7 +286,15 @@ class CompiledQuery:
         key = (shape, page, tuple(len(v.values) if isinstance(v, Many) else None for v in values))
         compiled = cache.get(key)
         if compiled is None:
-            compiled = cache[key] = self._compile(values, shape, page)
+            if len(cache) >= MAX_SHAPES:
+                del cache[next(iter(cache))]
+            try:
+                compiled = self._compile(values, shape, page)
+            except NotCompilable as exc:
+                compiled = str(exc)  # refused once, refused every time: not written again on each request
+            cache[key] = compiled
+        if isinstance(compiled, str):
+            raise NotCompilable(compiled)
         return compiled
 
     def _execute(self, values: tuple, shape, page) -> tuple[_Compiled, list]:
@@ -239,3 +324,19 @@ class CompiledQuery:
         """The selected names and the converted result tuples."""
         compiled, rows = self._execute(values, shape, page)
         return compiled.names, rows
+
+
+class CompiledCount(CompiledQuery):
+    """`CompiledCount(model, build)`: `count(*values, shape=...)` is the number of rows of `build(*values)` (a
+    `values_list()` queryset; its order does not matter), `SELECT COUNT(*)` over its compiled SQL: what
+    `QuerySet.count()` answers, with the SQL written once per thread and shape."""
+
+    def _compile(self, values: tuple, shape, page: tuple | None) -> _Compiled:
+        compiled = super()._compile(values, shape, None)
+        compiled.sql = f"SELECT COUNT(*) FROM ({compiled.sql}) counted"
+        compiled.converters, compiled.names, compiled.build = {}, ["count"], None
+        return compiled
+
+    def count(self, *values, shape=None) -> int:
+        _compiled, rows = self._execute(values, shape, None)
+        return int(rows[0][0])

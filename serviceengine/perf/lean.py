@@ -6,7 +6,11 @@ A `Reader` is built from a model, a read serializer and the queryset of the rows
 - `page(org, sort, limit, offset)`: an unfiltered list page as a compiled query (serviceengine/perf/compiled.py:
   SQL written once per thread and shape); for a counted model the page rows also carry the live total;
 - `one(org, pk)`: one row by primary key, compiled the same way;
-- `rows(queryset, limit, offset)`: any other list (filtered, nested) from a queryset narrowed from `base`: the
+- `filtered(org, conditions, sort)`: a filtered list (serviceengine/api/filtering.py `Condition`s): its pages
+  and its COUNT compiled per *shape* (which fields, operators, `$in` lengths, nulls and booleans, the sort), the
+  filter values substituted as parameters; a shape whose SQL depends on its values (an integer beyond its column's
+  range, which the ORM turns into no comparison at all) or over `MAX_IN` values goes through the ORM instead;
+- `rows(queryset, limit, offset)`: any other list (searched, nested) from a queryset narrowed from `base`: the
   ORM writes that SQL, the rows are built the same way.
 
 Child kinds (an order's employees and tags, an invoice's items) are loaded for all the rows at once. On
@@ -22,15 +26,16 @@ bytes. A `Row` missing an attribute raises in development and tests (see `compil
 from collections import defaultdict
 
 from django.contrib.postgres.aggregates import JSONBAgg
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import JSONObject
 
-from serviceengine.api.filtering import sort_ordering
+from serviceengine.api.filtering import NULL, apply_condition, sort_ordering
 from serviceengine.models import LiveCount
 from serviceengine.perf.counts import COUNTED
 
-from .compiled import CompiledQuery, Many, nest, selected_names
+from .compiled import CompiledCount, CompiledQuery, Many, NotCompilable, nest, selected_names
 from .shape import shape_of
 
 EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
@@ -38,6 +43,7 @@ TOTAL = "live_total_"  # annotation name of the total carried by page rows
 JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "OneToOneField", "IntegerField",
                  "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
                  "BooleanField", "AutoField", "BigAutoField", "SmallAutoField"}
+MAX_IN = 100  # `$in` values a compiled filtered list takes (one statement per length); longer lists use the ORM
 
 
 def _field(model, path: str):
@@ -82,6 +88,17 @@ class Reader:
         )
         self._one = CompiledQuery(model, lambda org_id, pk: self._select(base(org_id).filter(pk=pk).order_by(),
                                                                             embed=self._embeds()))
+        # Filtered lists: shape = (sort, filters) for pages, filters for counts (see `_plan`).
+        self._filtered_page = CompiledQuery(
+            model,
+            lambda org_id, *values, shape: self._select(
+                self._narrow(base(org_id), shape[1], values).order_by(*sort_ordering(*shape[0])), embed=self._embeds()
+            ),
+        )
+        self._filtered_count = CompiledCount(
+            model, lambda org_id, *values, shape: self._narrow(base(org_id), shape, values).order_by().values_list("pk")
+        )
+        self._int_ranges = {}
         self._child_queries = [
             (
                 child,
@@ -153,6 +170,61 @@ class Reader:
         self._attach(rows)
         return rows[0] if rows else None
 
+    def filtered(self, organization, conditions, sort: tuple[str, bool]) -> "Filtered":
+        """A filtered list of `base(organization)`: `conditions` (serviceengine/api/filtering.py), in this order,
+        sorted by `sort`; read its pages and its total from the result."""
+        return Filtered(self, _org_id(organization), conditions, sort)
+
+    def _plan(self, conditions) -> tuple | None:
+        """(filters, values): the shape of `conditions` (path, operator, and how its value comes: "one" or "many"
+        parameters, "null", or ("fixed", value) for booleans, two values only) and their parameters; None when
+        they cannot be parameters of a compiled query."""
+        filters, values = [], []
+        for condition in conditions:
+            path, op, value = condition.path, condition.op, condition.value
+            if value is NULL:
+                filters.append((path, op, "null"))
+            elif condition.kind == "bool":
+                filters.append((path, op, ("fixed", tuple(value) if op == "$in" else value)))
+            elif op == "$in":
+                if len(value) > MAX_IN:
+                    return None
+                filters.append((path, op, "many"))
+                values.append(Many(value))
+            else:
+                if condition.kind == "int" and not self._in_range(path, value):
+                    return None
+                filters.append((path, op, "one"))
+                values.append(value)
+        return tuple(filters), tuple(values)
+
+    def _in_range(self, path: str, value: int) -> bool:
+        """Whether `value` is within the range of the integer column `path` names (beyond it, the ORM writes no
+        comparison: `IntegerFieldOverflow`); False when `path` is not a model field."""
+        bounds = self._int_ranges.get(path)
+        if bounds is None:
+            try:
+                bounds = connection.ops.integer_field_range(_field(self.model, path).get_internal_type())
+            except (FieldDoesNotExist, KeyError, AttributeError):  # an annotation, or not an integer column
+                bounds = (0, -1)
+            self._int_ranges[path] = bounds
+        low, high = bounds
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    @staticmethod
+    def _narrow(queryset, filters, values):
+        """`queryset` narrowed by a plan's `filters`, `values` standing for its parameters, in order."""
+        values = iter(values)
+        for path, op, how in filters:
+            if how == "null":
+                value = NULL
+            elif how in ("one", "many"):
+                value = next(values)
+            else:
+                value = list(how[1]) if op == "$in" else how[1]
+            queryset = apply_condition(queryset, path, op, value)
+        return queryset
+
     def rows(self, queryset, limit: int | None = None, offset: int = 0) -> list:
         """The rows of `queryset` (narrowed from `base`, ordered), optionally one page of them."""
         selected = self._select(queryset, embed=self._embeds())
@@ -186,3 +258,42 @@ class Reader:
                 groups[getattr(linked, child.parent)].append(linked)
             for row in rows:
                 setattr(row, child.attr, groups.get(row.id, []))
+
+
+class Filtered:
+    """A filtered list (`Reader.filtered`): `page(limit, offset)` and `count()` run compiled queries when the
+    conditions plan (`Reader._plan`) and their shape compiles; otherwise the ORM builds them from `base` (the same
+    conditions, in the same order: what `ContractFilterBackend` does)."""
+
+    def __init__(self, reader: Reader, org_id, conditions, sort):
+        self.reader, self.org_id, self.conditions, self.sort = reader, org_id, conditions, sort
+        self.plan = reader._plan(conditions)
+
+    def queryset(self):
+        queryset = self.reader.base(self.org_id)
+        for condition in self.conditions:
+            queryset = apply_condition(queryset, condition.path, condition.op, condition.value)
+        return queryset
+
+    def page(self, limit: int, offset: int) -> list:
+        reader = self.reader
+        if self.plan is not None:
+            filters, values = self.plan
+            try:
+                rows = reader._filtered_page.rows(self.org_id, *values, shape=(self.sort, filters),
+                                                  page=(limit, offset))
+            except NotCompilable:
+                pass
+            else:
+                reader._attach(rows)
+                return rows
+        return reader.rows(self.queryset().order_by(*sort_ordering(*self.sort)), limit, offset)
+
+    def count(self) -> int:
+        if self.plan is not None:
+            filters, values = self.plan
+            try:
+                return self.reader._filtered_count.count(self.org_id, *values, shape=filters)
+            except NotCompilable:
+                pass
+        return self.queryset().count()

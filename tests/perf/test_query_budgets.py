@@ -192,7 +192,7 @@ def _tickets_retrieve(org, members):
 
 
 # Filtered lists (issue 12): the same scenarios with a filter every row passes; the total is then a COUNT (the
-# live counts only hold unfiltered totals), and the page is built by the ORM, through the same reader.
+# live counts only hold unfiltered totals); page and COUNT are compiled per filter shape (`Reader.filtered`).
 ALL_ROWS = {"filters[created_at][$lt]": "2999-01-01T00:00:00Z"}
 
 
