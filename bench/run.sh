@@ -120,6 +120,21 @@ measure() {  # measure RESULT_NAME REQUEST_FILE_NAME
     wrk -t"$BENCH_WRK_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_DURATION}s" --timeout "${BENCH_TIMEOUT}s" -s bench/wrk/replay.lua \
         "http://$GUNICORN_BIND" -- "$requests" "$token" >"$BENCH_WORKDIR/$1.wrk.txt"
     grep '^BENCH_JSON ' "$BENCH_WORKDIR/$1.wrk.txt" | sed 's/^BENCH_JSON //' >"$BENCH_WORKDIR/$1.json"
+    # Requests wrk gave up on at the end are still queued in the server: wait until it answers at once again, so
+    # that a slow endpoint's backlog does not land on the next measurement.
+    "$PYTHON" - "http://$GUNICORN_BIND/bench/bare" <<'PYEOF'
+import sys, time, urllib.request
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    started = time.monotonic()
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=5).read()
+        if time.monotonic() - started < 0.05:
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+PYEOF
     printf '  %-16s %s\n' "$1" "$(grep -m1 'Requests/sec' "$BENCH_WORKDIR/$1.wrk.txt")"
 }
 # The bare view is measured before and after every endpoint: each endpoint's share is taken against the two bare
