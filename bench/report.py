@@ -178,8 +178,9 @@ def main() -> None:
     for name, label, request, _kind in endpoints:
         r = runs[name]
         ratio = r["p99_us"] / r["p50_us"] if r["p50_us"] else float("inf")
+        shown = request.replace("|", "\\|")  # a pipe inside a Markdown table cell ends the cell
         lines.append(
-            f"| {label} | `{request}` | {rps[name]:.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | {ratio:.1f} | "
+            f"| {label} | `{shown}` | {rps[name]:.0f} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | {ratio:.1f} | "
             f"{errors[name]} | {queries.get(name, '?')} | {share[name]:.1%} |"
         )
     samples = ", ".join(f"{x:.0f}" for x in bare_rps)
