@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, Window
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -252,15 +252,23 @@ def receivables(*, organization, period: DateRange) -> dict:
     }
 
 
-def _count_per_member(queryset, link: str):
-    """A correlated COUNT of `queryset`'s rows linked to the outer team member through `link` (a junction)."""
-    counted = queryset.filter(**{f"{link}__user": OuterRef("pk")}).order_by().values(f"{link}__user")
-    return Coalesce(Subquery(counted.annotate(n=Count("id")).values("n")[:1], output_field=IntegerField()), Value(0))
+def _count_per_member(queryset, link: str) -> dict:
+    """{user id: the number of `queryset`'s rows linked to that user through `link` (a junction)}, in one grouped
+    query. The junction is narrowed to the organization too, so its organization-leading key serves the join."""
+    rows = (
+        queryset.filter(**{f"{link}__organization_id": F("organization_id")})
+        .order_by()
+        .values(f"{link}__user")
+        .annotate(n=Count("id"))
+        .values_list(f"{link}__user", "n")
+    )
+    return dict(rows)
 
 
 def workload(*, organization, period: DateRange) -> list[dict]:
     """Per team member: open orders assigned, open tasks assigned (of live orders), those past `due_at`, open or
-    pending tickets assigned, over rows created in the range. 1 query (correlated counts)."""
+    pending tickets assigned, over rows created in the range. 5 queries: the members, then one grouped count per
+    measure (correlated counts per member read every link of every member: seconds on 100,000 orders)."""
     now = timezone.now()
     orders = Order.objects.for_org(organization).filter(period.q("created_at"), status__in=OPEN_ORDER_STATUSES)
     tasks = OrderTask.objects.for_org(organization).filter(
@@ -270,24 +278,21 @@ def workload(*, organization, period: DateRange) -> list[dict]:
     members = (
         User.objects.for_org(organization)
         .team_members()
-        .annotate(
-            open_orders=_count_per_member(orders, "employee_links"),
-            tasks_assigned=_count_per_member(tasks, "employee_links"),
-            tasks_overdue=_count_per_member(tasks.filter(due_at__lt=now), "employee_links"),
-            tickets_assigned=_count_per_member(tickets, "employee_links"),
-        )
         .order_by("name_f", "name_l", "email", "id")
-        .values("id", "name_f", "name_l", "email", "open_orders", "tasks_assigned", "tasks_overdue", "tickets_assigned")
+        .values("id", "name_f", "name_l", "email")
     )
+    counts = {
+        "open_orders": _count_per_member(orders, "employee_links"),
+        "tasks_assigned": _count_per_member(tasks, "employee_links"),
+        "tasks_overdue": _count_per_member(tasks.filter(due_at__lt=now), "employee_links"),
+        "tickets_assigned": _count_per_member(tickets, "employee_links"),
+    }
     return [
         {
             "user_id": row["id"],
             "name": " ".join(p for p in (row["name_f"], row["name_l"]) if p),
             "email": row["email"],
-            "open_orders": row["open_orders"],
-            "tasks_assigned": row["tasks_assigned"],
-            "tasks_overdue": row["tasks_overdue"],
-            "tickets_assigned": row["tickets_assigned"],
+            **{measure: per_member.get(row["id"], 0) for measure, per_member in counts.items()},
         }
         for row in members
     ]
