@@ -229,20 +229,26 @@ def missing_triggers(connection=default_connection, tables=COUNTED_TABLES) -> li
     are not `ENABLE ALWAYS`. A migration that makes SQLite rebuild a table drops its triggers silently."""
     existing = set(connection.introspection.table_names())
     tables = [t for t in tables if t in existing]
+    if connection.vendor == "postgresql":
+        expected = {table: [(table, name) for name in PG_TRIGGERS] for table in tables}
+    else:
+        expected = {t: [(t, sqlite_trigger_name(t, event)) for event in SQLITE_TRIGGERS] for t in tables}
+    present = _installed_triggers(connection)
+    return [table for table, wanted in expected.items() if not present.issuperset(wanted)]
+
+
+def _installed_triggers(connection) -> set[tuple[str, str]]:
+    """(table, trigger name) of the user triggers that fire: on PostgreSQL only `ENABLE ALWAYS` ones (the counts must
+    also be kept under `session_replication_role = replica`)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE NOT t.tgisinternal AND t.tgenabled = 'A' AND c.relname = ANY(%s)",
-                [tables],
+                "WHERE NOT t.tgisinternal AND t.tgenabled = 'A'"
             )
-            present = set(cursor.fetchall())
-            expected = {table: [(table, name) for name in PG_TRIGGERS] for table in tables}
         else:
             cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-            present = set(cursor.fetchall())
-            expected = {t: [(t, sqlite_trigger_name(t, event)) for event in SQLITE_TRIGGERS] for t in tables}
-    return [table for table, wanted in expected.items() if not present.issuperset(wanted)]
+        return set(cursor.fetchall())
 
 
 def ensure_triggers(connection=default_connection) -> list[str]:
@@ -516,19 +522,9 @@ def missing_usage_triggers(connection=default_connection, junctions=USAGE_TABLES
     (a migration that makes SQLite rebuild `orders_order` drops the parent's)."""
     existing = set(connection.introspection.table_names())
     junctions = [j for j in junctions if j in existing and USAGE[j][2] in existing]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE NOT t.tgisinternal AND t.tgenabled = 'A' AND t.tgname LIKE 'usage%%'"
-            )
-            present = set(cursor.fetchall())
-            expected = {j: set(pg_usage_triggers(j)) for j in junctions}
-        else:
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'usage%'")
-            present = set(cursor.fetchall())
-            expected = {j: set(sqlite_usage_triggers(j)) for j in junctions}
-    return [junction for junction, wanted in expected.items() if not present.issuperset(wanted)]
+    triggers = pg_usage_triggers if connection.vendor == "postgresql" else sqlite_usage_triggers
+    present = _installed_triggers(connection)
+    return [junction for junction in junctions if not present.issuperset(triggers(junction))]
 
 
 def backfill_usage(connection=default_connection, junctions=USAGE_TABLES) -> None:
