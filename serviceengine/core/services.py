@@ -89,16 +89,9 @@ def team_members_by_ids(organization, raw_ids: list, *, users=None) -> tuple[lis
     collapsed by UUID, so the same id in two spellings (case) is one assignment.
     """
     parsed = [(raw, parse_uuid(raw)) for raw in raw_ids]
-    if users is not None:
-        found = {pk: user for pk, user in users.items() if user.has_dashboard_access}
-    else:
-        found = {
-            u.pk: u
-            for u in User.objects.for_org(organization)
-            .team_members()
-            .filter(pk__in=[pk for _raw, pk in parsed if pk is not None])
-            .only("organization")  # the callers link them (junction rows): the ids are all they read
-        }
+    if users is None:
+        users = users_by_pk(organization, [pk for _raw, pk in parsed if pk is not None])
+    found = {pk: user for pk, user in users.items() if user.has_dashboard_access}
     members = []
     for raw, pk in parsed:
         member = found.get(pk)
