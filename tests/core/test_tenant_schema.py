@@ -132,6 +132,5 @@ def test_every_listed_exception_still_exists():
     # A stale entry would silently allow a future index of that name: the list holds only what the models declare.
     from django.apps import apps
 
-    declared = {(label, index.name) for label, index in
-                ((m._meta.label, i) for m in apps.get_models() for i in m._meta.indexes)}
+    declared = {(model._meta.label, index.name) for model in apps.get_models() for index in model._meta.indexes}
     assert set(NOT_LIST_INDEXES) - declared == set()
