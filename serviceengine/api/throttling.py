@@ -67,9 +67,35 @@ def count(key: str, rate: str, *, add: int = 1, now: float | None = None) -> Win
     return Window(limit=limit, remaining=limit - used, reset=reset)
 
 
+# On Redis a window is counted in one round trip: INCRBY, and EXPIRE when the key has no expiry yet (a new window,
+# or a key some crash left without one). django-redis's add()+incr() took two to four round trips per request, which
+# every API request paid (~0.2 ms of a ~2 ms retrieve). Keys and stored values are the cache's own (`make_key`,
+# plain integers), so `cache.get()` reads the count as before.
+_COUNT_SCRIPT = """
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return used
+"""
+_script = None
+
+
+def _redis_client():
+    """The raw redis-py client of the default cache when it is django-redis's default client, else None."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is None or not type(cache).__module__.startswith("django_redis"):
+        return None
+    return get_client(write=True)
+
+
 def _add(cache_key: str, add: int, duration: int):
     if add == 0:
         return cache.get(cache_key, 0)
+    client = _redis_client()
+    if client is not None:
+        global _script
+        if _script is None:
+            _script = client.register_script(_COUNT_SCRIPT)
+        return int(_script(keys=[cache.make_key(cache_key)], args=[add, duration + 1], client=client))
     if cache.add(cache_key, add, timeout=duration + 1):
         return add
     try:

@@ -176,3 +176,53 @@ def test_a_cache_outage_does_not_fail_requests(org, monkeypatch):
     monkeypatch.setattr(throttling.cache, "add", down)
     response = client_for(org).get("/api/clients")
     assert response.status_code == 200
+
+
+@pytest.fixture
+def redis_cache(monkeypatch):
+    """The throttle counting in a django-redis cache (REDIS_TEST_URL), as in production; its keys under a prefix of
+    their own, removed afterwards."""
+    from django_redis.cache import RedisCache
+
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
+    redis_cache = RedisCache(url, {"KEY_PREFIX": f"sx-throttle-test-{os.getpid()}"})
+    try:
+        redis_cache.client.get_client(write=True).ping()
+    except Exception:  # noqa: BLE001
+        pytest.skip(f"Redis is not reachable at {url}")
+    monkeypatch.setattr(throttling, "cache", redis_cache)
+    yield redis_cache
+    redis_cache.delete_pattern("*")
+
+
+def test_on_redis_each_request_is_counted_in_one_round_trip_and_its_window_expires(redis_cache, monkeypatch):
+    raw = redis_cache.client.get_client(write=True)
+    throttling.count("token:warm-up", "3/minute")  # the first use may load the script into a new server
+    sent = []
+    execute = raw.execute_command
+
+    def counting(*args, **kwargs):
+        sent.append(args[0])
+        return execute(*args, **kwargs)
+
+    monkeypatch.setattr(raw, "execute_command", counting)
+    now = 1_800_000_000 - (1_800_000_000 % 60) + 10.0  # 10 s into a minute
+    windows = [throttling.count("token:t", "3/minute", now=now) for _ in range(4)]
+
+    assert [w.remaining for w in windows] == [2, 1, 0, -1] and windows[-1].exceeded
+    assert {w.reset for w in windows} == {50}
+    assert len(sent) == 4  # one command (the counting script) per request
+    key = f"rl:token:t:60:{int(now // 60)}"
+    assert redis_cache.get(key) == 4  # the cache reads the count the script wrote
+    assert 0 < redis_cache.ttl(key) <= 61
+    assert throttling.count("token:t", "3/minute", add=0, now=now).remaining == -1
+
+
+def test_on_redis_a_window_left_without_expiry_gets_one(redis_cache):
+    now = 1_800_000_000.0
+    key = f"rl:token:t:60:{int(now // 60)}"
+    redis_cache.set(key, 7, timeout=None)  # as a crash between two commands could have left it
+    assert redis_cache.ttl(key) is None
+
+    assert throttling.count("token:t", "10/minute", now=now).remaining == 2
+    assert 0 < redis_cache.ttl(key) <= 61
