@@ -87,6 +87,11 @@ class Order(SoftDeleteMixin, TenantModel):
             live_index("organization", "-price", "id", name="order_org_price"),
             live_index("organization", "-quantity", "id", name="order_org_quantity"),
             live_index("organization", "-date_due", "id", name="order_org_date_due"),
+            # `meta.total` of a status-filtered list counts every matching live row. With only the key columns,
+            # PostgreSQL's B-tree deduplication packs this index to a tenth of `order_org_status` (0.7 MB against
+            # 6.7 MB for the benchmark's 100,000 orders), and the count reads that much less: ~1.1 → ~0.5 ms for
+            # 10,000 matching orders. The page itself still walks `order_org_status` in its sort order.
+            live_index("organization", "status", name="order_org_status_count"),
         ]
 
     def __str__(self):
