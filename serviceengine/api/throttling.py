@@ -3,8 +3,9 @@ cache (`CACHE_URL`: Redis in production, so every worker and host shares one cou
 
 - `TokenRateThrottle` (a DRF throttle) allows `API_RATE_LIMIT` requests per token and window, or the token's own
   `rate_limit`. Windows are fixed (aligned on the clock: a minute window resets at every full minute), counted
-  with the cache's atomic `add`/`incr`. It runs inside authentication, right after the token is known, so every
-  authenticated request is counted once, before any permission check or work; over the limit it raises
+  atomically: on Redis by one small script per request (INCRBY, and EXPIRE for a new window), with other caches by
+  `add`/`incr`. It runs inside authentication, right after the token is known, so every authenticated request is
+  counted once, before any permission check or work; over the limit it raises
   `Throttled` (429 `{"detail": "Too many requests."}` + `Retry-After`) and nothing runs.
 - `AuthFailureThrottle` counts invalid, revoked and expired tokens per client IP (`AUTH_FAILURE_RATE_LIMIT`);
   once over, every request from that IP that presents a token answers 429 until the window ends, whether the
