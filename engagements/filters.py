@@ -6,7 +6,14 @@ from django.db.models import F
 from rest_framework.exceptions import ValidationError
 
 from serviceengine.api import messages as msg
-from serviceengine.api.filtering import ContractFilterBackend, ContractSortBackend, sort_ordering
+from serviceengine.api.filtering import (
+    Condition,
+    ContractFilterBackend,
+    ContractSortBackend,
+    apply_condition,
+    parse_filters,
+    sort_ordering,
+)
 
 ENGAGEMENT_FILTER_FIELDS = {
     "id": "uuid",
@@ -68,28 +75,47 @@ def shorthand_value(raw: str):
         return None
 
 
+def shorthand_conditions(request, view) -> tuple[list[Condition], dict]:
+    """The view's `shorthand_fields` of the request as `filters[name][$eq]` conditions (an empty value is ignored),
+    and the errors of those that are not UUIDs, keyed by the parameter name."""
+    conditions, errors = [], {}
+    for name, path in getattr(view, "shorthand_fields", {}).items():
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            continue
+        value = shorthand_value(raw)
+        if value is None:
+            errors[name] = [msg.FILTER_INVALID]
+        else:
+            conditions.append(Condition(path, "uuid", "$eq", value))
+    return conditions, errors
+
+
+def list_conditions(request, view) -> list[Condition]:
+    """Every condition of a list request: its `filters[...]` (in declaration order), then its shorthand
+    parameters; a ValidationError listing the errors of both."""
+    errors = {}
+    conditions = []
+    try:
+        conditions = parse_filters(request, view) if getattr(view, "filter_fields", None) else []
+    except ValidationError as exc:
+        errors.update(exc.detail)
+    shorthand, shorthand_errors = shorthand_conditions(request, view)
+    errors.update(shorthand_errors)
+    if errors:
+        raise ValidationError(errors)
+    return conditions + shorthand
+
+
 class ShorthandFilterBackend(ContractFilterBackend):
     """`filters[field][$op]` plus the view's `shorthand_fields`: `name=value` means exactly
     `filters[name][$eq]=value` (both combine with AND); a value that is not a UUID answers 400 keyed by the
-    parameter name. An empty value is ignored, like an empty `filters[...]` value. All errors are reported at once."""
+    parameter name. An empty value is ignored, like an empty `filters[...]` value. All errors are reported at once.
+    (The lists themselves read through `list_conditions` and the compiled reader; this backend serves `search=`.)"""
 
     def filter_queryset(self, request, queryset, view):
-        errors = {}
-        try:
-            queryset = super().filter_queryset(request, queryset, view)
-        except ValidationError as exc:
-            errors.update(exc.detail)
-        for name, path in getattr(view, "shorthand_fields", {}).items():
-            raw = request.query_params.get(name)
-            if raw is None or raw == "":
-                continue
-            value = shorthand_value(raw)
-            if value is None:
-                errors[name] = [msg.FILTER_INVALID]
-                continue
-            queryset = queryset.filter(**{path: value})
-        if errors:
-            raise ValidationError(errors)
+        for condition in list_conditions(request, view):
+            queryset = apply_condition(queryset, condition.path, condition.op, condition.value)
         return queryset
 
     def get_schema_operation_parameters(self, view):
@@ -107,6 +133,15 @@ class ShorthandFilterBackend(ContractFilterBackend):
         return params
 
 
+def conversation_ordering(path: str, ascending: bool) -> tuple:
+    """The `order_by()` of a conversations sort (the resource's `ordering`): `last_message_at` keeps nulls last in
+    both directions and breaks ties by `created_at` descending, then `id`; other fields sort as every list does."""
+    if path == "last_message_at":
+        column = F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_last=True)
+        return column, F("created_at").desc(), "id"
+    return sort_ordering(path, ascending)
+
+
 class ConversationSortBackend(ContractSortBackend):
     """Conversations: the default (and the fallback for an unknown field) is `last_message_at:desc`; a null
     `last_message_at` sorts after every value in both directions, ties by `created_at` descending, then `id`."""
@@ -114,11 +149,7 @@ class ConversationSortBackend(ContractSortBackend):
     default_field = "last_message_at"
 
     def filter_queryset(self, request, queryset, view):
-        path, ascending = self.sort_key(request, view)
-        if path == "last_message_at":
-            column = F(path).asc(nulls_last=True) if ascending else F(path).desc(nulls_last=True)
-            return queryset.order_by(column, F("created_at").desc(), "id")
-        return queryset.order_by(*sort_ordering(path, ascending))
+        return queryset.order_by(*conversation_ordering(*self.sort_key(request, view)))
 
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)

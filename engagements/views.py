@@ -14,7 +14,7 @@ from serviceengine.api.fields import parse_bool_input
 from serviceengine.api.filtering import ContractSortBackend
 from serviceengine.api.pagination import _parse_bounded
 from serviceengine.api.resource import Children, Resource
-from serviceengine.api.search import ContractSearchBackend
+from serviceengine.api.search import SEARCH_PARAM, ContractSearchBackend
 from serviceengine.api.schema import error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 from serviceengine.core.services import parse_uuid
@@ -29,6 +29,8 @@ from .filters import (
     PROJECT_SORT_FIELDS,
     ConversationSortBackend,
     ShorthandFilterBackend,
+    conversation_ordering,
+    list_conditions,
 )
 from .models import Conversation, ConversationMessage, Engagement, Project
 from .serializers import (
@@ -114,6 +116,7 @@ ENGAGEMENTS = Resource(
     filters=ENGAGEMENT_FILTER_FIELDS,
     sorts=ENGAGEMENT_SORT_FIELDS,
     search=("name",),
+    total_in_page=True,
     children={
         "projects": Children(scope=lambda qs: qs.filter(deleted_at__isnull=True), order=("created_at", "id")),
         "conversations": Children(
@@ -131,6 +134,7 @@ PROJECTS = Resource(
     filters=PROJECT_FILTER_FIELDS,
     sorts=PROJECT_SORT_FIELDS,
     search=("name", "description"),
+    total_in_page=True,
 )
 
 
@@ -145,6 +149,8 @@ def conversations(include_internal: bool) -> Resource:
         filters=CONVERSATION_FILTER_FIELDS,
         sorts=CONVERSATION_SORT_FIELDS,
         search=("subject",),
+        ordering=conversation_ordering,
+        total_in_page=True,
         scope=live_project,
         annotations={"message_count": message_count(include_internal)},
         children={
@@ -171,11 +177,16 @@ MESSAGES = Resource(
 
 class ContractListMixin(ListMixin):
     """A list with shorthand id parameters and query parameters of its own (`prepare_query`), whose errors are
-    reported at once with the paging and filter errors. Rows come through the resource's reader from the filtered,
-    sorted queryset (`Reader.rows`: shorthand parameters filter, and the conversations' order is their own)."""
+    reported at once with the paging and filter errors. Without `search=`, the filters and shorthand parameters are
+    conditions of the resource's compiled reader (`Reader.page` unfiltered, else `Reader.filtered`: the SQL of the
+    page and of its COUNT written once per shape, the resource's `ordering` for the sort); a searched list is built
+    by the filter backends (the ORM) and read through `Reader.rows`."""
 
     def prepare_query(self, request) -> None:
         """Parse list parameters beyond paging and filters; raise ValidationError listing their errors."""
+
+    def sort_backend(self) -> ContractSortBackend:
+        return next(backend for backend in self.filter_backends if issubclass(backend, ContractSortBackend))()
 
     def list(self, request, *args, **kwargs):
         errors = {}
@@ -184,16 +195,33 @@ class ContractListMixin(ListMixin):
                 step(request)
             except ValidationError as exc:
                 errors.update(exc.detail)
+        searched = SEARCH_PARAM in request.query_params
         try:
-            queryset = self.filter_queryset(self.get_queryset())
+            if searched:
+                queryset = self.filter_queryset(self.get_queryset())
+            else:
+                conditions = list_conditions(request, self)
         except ValidationError as exc:
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
         reader = self.resource.reader(self.get_serializer_class())
-        rows = self.paginator.paginate_rows(
-            request, queryset.count, lambda limit, offset: (reader.rows(queryset, limit, offset), None)
-        )
+        if searched:
+            rows = self.paginator.paginate_rows(
+                request, queryset.count, lambda limit, offset: (reader.rows(queryset, limit, offset), None)
+            )
+        else:
+            organization = self.organization
+            sort = self.sort_backend().sort_key(request, self)
+            listing = reader.filtered(organization, conditions, sort)  # no conditions: the unfiltered COUNT
+            if conditions:
+                rows = self.paginator.paginate_rows(
+                    request, listing.count, lambda limit, offset: (listing.page(limit, offset), None)
+                )
+            else:
+                rows = self.paginator.paginate_rows(
+                    request, listing.count, lambda limit, offset: reader.page(organization, sort, limit, offset)
+                )
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
@@ -203,7 +231,7 @@ class ContractListMixin(ListMixin):
 class EngagementViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     """Engagements of the token's organization, Closed ones included; DELETE closes (idempotent)."""
 
-    # queries (list):     token 1 + page 1 (client joined) + count 1 = 3
+    # queries (list):     token 1 + page 1 (client joined, COUNT inside) = 2; filtered: + count 1 = 3
     # queries (retrieve): token 1 + engagement 1 (client joined) + conversations 1 (counts inside) + projects 1
     #                     (PostgreSQL: inside the engagement's row) = 4, PostgreSQL 3
 
@@ -235,7 +263,7 @@ class EngagementViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
 class ProjectViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
     """Live projects of the token's organization; DELETE is a soft delete; `advance` moves one phase, race-safe."""
 
-    # queries (list):     token 1 + page 1 (engagement, service joined) + count 1 = 3
+    # queries (list):     token 1 + page 1 (engagement, service joined, COUNT inside) = 2; filtered: + count 1 = 3
     # queries (retrieve): token 1 + project 1 (same joins) = 2
 
     resource = PROJECTS
@@ -286,7 +314,8 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
     messages list and its `before` cursor. `include_internal` chooses the declaration the list and retrieve read
     through (CONVERSATIONS or CONVERSATIONS_WITH_INTERNAL); writes answer with the default (client-visible) one."""
 
-    # queries (list):     token 1 + page 1 (project joined, message_count inside) + count 1 + messages 1 = 4
+    # queries (list):     token 1 + page 1 (project joined, message_count and COUNT inside) + messages 1 = 3;
+    #                     filtered: + count 1 = 4
     # queries (retrieve): token 1 + conversation 1 (same) + messages 1 = 3
     # queries (messages): token 1 + conversation 1 (exists) + [cursor 1] + messages 1 (authors, roles joined) = 3 or 4
 

@@ -14,8 +14,10 @@ Optional: `list_read` (a lighter serializer for list rows), `scope` (narrows the
 organization, `qs → qs`, same SQL shape for every value), `annotations` (name → a callable returning the
 expression; a read field reads it by name), `children` (reverse relation name → `Children(...)`: which child rows
 a nested list shows, in what order, how many per parent, with what computed values; serviceengine/perf/shape.py),
-`search` (the `search=` columns), `sync=False` (no `updated_at` filter and sort: append-only logs; every other
-resource with `updated_at` gets both).
+`search` (the `search=` columns), `ordering` (`(path, ascending)` → the `order_by()` of a list's sort, when not
+`sort_ordering`'s), `total_in_page` (an unfiltered page of an uncounted resource brings its COUNT along),
+`sync=False` (no `updated_at` filter and sort: append-only logs; every other resource with
+`updated_at` gets both).
 
 Everything else is derived: the columns, joins and child rows every read loads come from the read serializers'
 fields (serviceengine/perf/shape.py: add a field to the serializer and it is loaded, on every endpoint, through
@@ -30,6 +32,7 @@ from typing import Callable
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 
+from serviceengine.api.filtering import sort_ordering
 from serviceengine.perf.counts import COUNTED
 from serviceengine.perf.lean import Reader
 from serviceengine.perf.shape import Children
@@ -55,6 +58,9 @@ class Resource:
     children: dict = field(default_factory=dict)  # reverse relation name → Children (serviceengine/perf/shape.py)
     search: tuple | None = None  # `search=` columns (serviceengine/api/search.py); None: the model's text columns
     sync: bool = True  # `filters[updated_at]` and `sort=updated_at` (issue 14); False for append-only logs
+    ordering: Callable = sort_ordering  # (path, ascending) → the `order_by()` arguments of a list's sort
+    # An unfiltered page of a resource that is not `counted` carries its COUNT (one statement instead of two).
+    total_in_page: bool = False
 
     def __post_init__(self):
         self.filters, self.sorts = dict(self.filters), dict(self.sorts)
@@ -95,7 +101,7 @@ class Resource:
         if reader is None:
             reader = self._readers[serializer_class] = Reader(
                 self.model, serializer_class, self.base, annotations=tuple(self.annotations), counted=self.counted,
-                children=self.children,
+                children=self.children, ordering=self.ordering, total_in_page=self.total_in_page,
             )
         return reader
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import JSONObject
 
 from serviceengine.api.filtering import NULL, apply_condition, sort_ordering
@@ -69,10 +69,15 @@ def embeddable(child) -> bool:
 class Reader:
     """Rows of `model` shaped for `serializer_class`; `base(org_id)` is the queryset of visible rows (scope and
     annotations applied, unordered is fine), `annotations` the names it adds, `children` the `Children`
-    declarations of its child kinds by relation name (serviceengine/perf/shape.py)."""
+    declarations of its child kinds by relation name (serviceengine/perf/shape.py), `ordering(path, ascending)` the
+    `order_by()` arguments of a sort (default `sort_ordering`); `total_in_page`: an unfiltered page of a model that is
+    not counted carries its COUNT (`page()`)."""
 
-    def __init__(self, model, serializer_class, base, *, annotations=(), counted=False, children=None):
+    def __init__(self, model, serializer_class, base, *, annotations=(), counted=False, children=None,
+                 ordering=sort_ordering, total_in_page=False):
         self.model = model
+        self.ordering = ordering
+        self.total_in_page = total_in_page
         self.serializer_class = serializer_class
         self.base = base
         self.shape = shape_of(serializer_class, model, annotations, children)
@@ -83,7 +88,7 @@ class Reader:
         self._page = CompiledQuery(
             model,
             lambda org_id, shape: self._select(
-                self._with_total(base(org_id), org_id).order_by(*sort_ordering(*shape)), embed=self._embeds()
+                self._with_total(base(org_id), org_id).order_by(*self.ordering(*shape)), embed=self._embeds()
             ),
         )
         self._one = CompiledQuery(model, lambda org_id, pk: self._select(base(org_id).filter(pk=pk).order_by(),
@@ -92,7 +97,7 @@ class Reader:
         self._filtered_page = CompiledQuery(
             model,
             lambda org_id, *values, shape: self._select(
-                self._narrow(base(org_id), shape[1], values).order_by(*sort_ordering(*shape[0])), embed=self._embeds()
+                self._narrow(base(org_id), shape[1], values).order_by(*self.ordering(*shape[0])), embed=self._embeds()
             ),
         )
         self._filtered_count = CompiledCount(
@@ -120,17 +125,23 @@ class Reader:
         return connection.vendor == "postgresql"
 
     def _with_total(self, queryset, org_id):
-        """For a counted model, every page row also carries the trigger-kept total (serviceengine/perf/counts.py),
-        one round trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
-        if not self.counted:
+        """For a counted model, every page row also carries the trigger-kept total (serviceengine/perf/counts.py);
+        with `total_in_page`, the COUNT of `base(org_id)` (a subquery PostgreSQL runs once per statement): one round
+        trip fewer than asking for it apart. An empty page carries nothing: the caller asks then."""
+        if self.counted:
+            total = (
+                LiveCount.objects.filter(organization_id=org_id, table=COUNTED[self.model._meta.label])
+                .order_by()
+                .values("table")
+                .annotate(total=Sum("n"))
+                .values("total")
+            )
+        elif self.total_in_page:
+            # grouped by a constant, which the ORM leaves out of GROUP BY: one row, the COUNT of every visible row
+            total = self.base(org_id).order_by().annotate(one_=Value(1)).values("one_").annotate(
+                total=Count("*")).values("total")
+        else:
             return queryset
-        total = (
-            LiveCount.objects.filter(organization_id=org_id, table=COUNTED[self.model._meta.label])
-            .order_by()
-            .values("table")
-            .annotate(total=Sum("n"))
-            .values("total")
-        )
         return queryset.annotate(**{TOTAL: Subquery(total)})
 
     def _select(self, queryset, *, embed: bool):
@@ -155,8 +166,8 @@ class Reader:
     # ---- reads
 
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
-        """The rows of one unfiltered page, and the total when the rows carry it (a counted model, a page with
-        rows); otherwise None."""
+        """The rows of one unfiltered page, and the total when the rows carry it (a counted model or
+        `total_in_page`, a page with rows); otherwise None."""
         rows = self._page.rows(_org_id(organization), shape=sort, page=(limit, offset))
         total = None
         for row in rows:
@@ -287,7 +298,7 @@ class Filtered:
             else:
                 reader._attach(rows)
                 return rows
-        return reader.rows(self.queryset().order_by(*sort_ordering(*self.sort)), limit, offset)
+        return reader.rows(self.queryset().order_by(*reader.ordering(*self.sort)), limit, offset)
 
     def count(self) -> int:
         if self.plan is not None:
