@@ -5,10 +5,26 @@ holds conversations, threads of messages some of which are internal (staff only)
 as integers with the contract's labels; an integer outside a map reads `Unknown`.
 """
 from django.db import models
+from django.db.models import F, OrderBy
 
 from orders.models import status_label
 from serviceengine.core.reads import reads
 from serviceengine.core.tenancy import SoftDeleteMixin, TenantModel, live_index
+
+
+class NullsOrderIndex(models.Index):
+    """An index whose columns may say where nulls go (`F(...).desc(nulls_last=True)`), to serve an ORDER BY that says
+    so. SQLite refuses NULLS FIRST/LAST in an index: it gets the columns without them (its nulls sort first
+    ascending and last descending), here and whenever it rebuilds the table."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql" or not self.expressions:
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = self.clone()
+        plain.expressions = tuple(
+            OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e for e in self.expressions
+        )
+        return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
 
 
 class EngagementStatus(models.IntegerChoices):
@@ -127,7 +143,12 @@ class Conversation(SoftDeleteMixin, TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "id"]
         indexes = [
-            live_index("organization", "-last_message_at", "id", name="conversation_org_last_message"),
+            # The list's default order (`conversation_ordering`: newest activity first, threads without messages
+            # last, then newest created, then id), so a page is read in index order instead of sorted.
+            NullsOrderIndex(
+                F("organization"), F("last_message_at").desc(nulls_last=True), F("created_at").desc(), F("id"),
+                name="conversation_org_last_message", condition=models.Q(deleted_at__isnull=True),
+            ),
             live_index("organization", "project", "-created_at", name="conversation_org_project"),
             live_index("organization", "engagement", "-created_at", name="conversation_org_engagement"),
         ]
