@@ -69,7 +69,7 @@ class ProposalViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 
     # queries: list → token 1 + page 1 (the live total inside) = 2 (rows carry no items);
     #          retrieve → token 1 + proposal 1 + items with their services joined 1 = 3 (a soft-deleted service
-    #          still names its items: a join never filters)
+    #          still names its items: a join never filters); PostgreSQL 2 (the items inside the proposal's row)
     resource = PROPOSALS
     pagination_class = PageLinksPagination  # the only list whose meta has `links` (contract defect 22)
 
@@ -127,6 +127,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 
     # queries: list → token 1 + page with client, address and role (the live total inside) 1 + items 1 = 3;
     #          retrieve → token 1 + invoice with client, address and role 1 + items 1 = 3
+    #          (PostgreSQL: the items inside the rows: 2 and 2)
     resource = INVOICES
     non_atomic_actions = frozenset({"charge"})  # the payment provider is called outside any transaction
 

@@ -233,7 +233,7 @@ class EngagementViewSet(ContractListMixin, RetrieveMixin, OrgViewSet):
 
     # queries (list):     token 1 + page 1 (client joined, COUNT inside) = 2; filtered: + count 1 = 3
     # queries (retrieve): token 1 + engagement 1 (client joined) + conversations 1 (counts inside) + projects 1
-    #                     (PostgreSQL: inside the engagement's row) = 4, PostgreSQL 3
+    #                     = 4; PostgreSQL 2 (the projects and conversations inside the engagement's row)
 
     resource = ENGAGEMENTS
     shorthand_fields = {"client_id": "client_id"}

@@ -35,6 +35,7 @@ class SubscriptionViewSet(ListMixin, RetrieveMixin, OrgViewSet):
     """Subscriptions of the token's organization, each issuing one invoice per period."""
 
     # queries: list = token 1 + count 1 + page 1 + items 1 = 4; retrieve = token 1 + subscription 1 + items 1 = 3
+    # (PostgreSQL: the items inside the page's or the subscription's rows: 3 and 2)
     resource = SUBSCRIPTIONS
 
     @extend_schema(request=SubscriptionCreateSerializer, responses={201: SubscriptionSerializer})

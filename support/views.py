@@ -43,7 +43,7 @@ class TicketViewSet(ListMixin, RetrieveMixin, OrgViewSet):
 
     # queries (PostgreSQL; SQLite adds one per embedded kind):
     #   list     = token 1 + page 1 (user, address, role joined; employees and tags embedded; the live total) = 2
-    #   retrieve = token 1 + ticket 1 (same joins, the order too) + messages 1 = 3
+    #   retrieve = token 1 + ticket 1 (same joins, the order too; employees, tags and messages embedded) = 2
     #   messages = token 1 + ticket 1 (exists) + count 1 + page 1 = 4
     resource = TICKETS
 

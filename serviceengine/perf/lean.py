@@ -14,22 +14,25 @@ A `Reader` is built from a model, a read serializer and the queryset of the rows
   ORM writes that SQL, the rows are built the same way.
 
 Child kinds (an order's employees and tags, an invoice's items) are loaded for all the rows at once. On
-PostgreSQL, a kind whose columns JSON carries faithfully (strings, numbers, booleans, ids) comes inside the row
-query as one JSON array per row (`JSONB_AGG` in a correlated subquery over the child's foreign-key index): a
-retrieve or a page is then one query after the token. Other kinds (dates, decimals) take one query per kind
-for the whole page, as every kind does on SQLite.
+PostgreSQL, a kind comes inside the row query as one JSON array per row (`JSONB_AGG` in a correlated subquery over
+the child's foreign-key index): a retrieve or a page is then one query after the token. JSON carries strings,
+integers, booleans, ids and jsonb values as they are; datetimes and dates come as JSON's ISO text and decimals as
+their text, turned back into exactly what psycopg loads (`JSON_DECODED`). A kind limited per parent (the newest 20)
+takes one query for the whole page, as every kind does on SQLite.
 
 The serializers cannot tell a `Row` from a model instance; tests/perf/test_read_equivalence.py renders every
 resource both ways (this path, and DRF's own rendering of ORM instances) with every field filled and compares the
 bytes. A `Row` missing an attribute raises in development and tests (see `compiled.MissingColumn`).
 """
 from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import JSONObject
+from django.db.models import Count, F, OuterRef, Subquery, Sum, TextField, Value
+from django.db.models.functions import Cast, JSONObject
 
 from serviceengine.api.filtering import NULL, apply_condition, sort_ordering
 from serviceengine.models import LiveCount
@@ -43,6 +46,17 @@ TOTAL = "live_total_"  # annotation name of the total carried by page rows
 JSON_FAITHFUL = {"CharField", "TextField", "UUIDField", "ForeignKey", "OneToOneField", "IntegerField",
                  "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
                  "BooleanField", "AutoField", "BigAutoField", "SmallAutoField"}
+# Columns JSON carries in another form, turned back into exactly what psycopg loads (the connection's time zone is
+# UTC: Django sets it, and psycopg loads timestamptz in `timezone.utc`): a timestamptz as JSON writes it
+# ("2026-01-02T03:04:05.123456+00:00"), a date ("2026-01-02"), a numeric as its text (a JSON number would come back a
+# float), a jsonb value as itself (what JSONField's `json.loads` of its text gives; a custom decoder is refused).
+_JSON_TEXT = {"DecimalField"}  # sent as text inside the JSON object
+JSON_DECODED = {
+    "DateTimeField": datetime.fromisoformat,
+    "DateField": date.fromisoformat,
+    "DecimalField": Decimal,
+    "JSONField": None,
+}
 MAX_IN = 100  # `$in` values a compiled filtered list takes (one statement per length); longer lists use the ORM
 
 
@@ -58,12 +72,38 @@ def _org_id(organization):
     return getattr(organization, "pk", organization)
 
 
+def _kind(child, column) -> str | None:
+    """The internal type of a child column (an annotation's output field for computed values), or None when JSON
+    cannot carry it faithfully (a JSONField with its own decoder)."""
+    if column in child.spec.annotations:
+        fld = child.queryset().query.annotations[column].output_field
+    else:
+        fld = _field(child.model, column)
+    if getattr(fld, "decoder", None) is not None:
+        return None
+    return fld.get_internal_type()
+
+
 def embeddable(child) -> bool:
-    """Whether a child kind can come as a JSON array inside the row query: model columns JSON carries faithfully,
-    no computed values and no per-parent limit (those take their own query)."""
-    if child.spec.annotations or child.spec.limit is not None:
+    """Whether a child kind can come as a JSON array inside the row query: columns (and computed values) JSON carries
+    as they are or in a form turned back exactly (`JSON_DECODED`), and no per-parent limit (that takes its own
+    query)."""
+    if child.spec.limit is not None:
         return False
-    return all(_field(child.model, column).get_internal_type() in JSON_FAITHFUL for column in child.columns)
+    return all(_kind(child, column) in JSON_FAITHFUL or _kind(child, column) in JSON_DECODED
+               for column in child.columns)
+
+
+def _decoders(child) -> list:
+    """Per column of an embedded child kind, what turns its JSON value back into the loaded value (None: as is)."""
+    return [JSON_DECODED.get(_kind(child, column)) for column in child.columns]
+
+
+def _encoded(child, column):
+    """The expression a child column is written with inside the JSON object."""
+    if _kind(child, column) in _JSON_TEXT:
+        return Cast(F(column), TextField())
+    return F(column)
 
 
 class Reader:
@@ -85,6 +125,9 @@ class Reader:
         self.children = tuple(self.shape.children)
         self.counted = counted and model._meta.label in COUNTED
         self._embedded = [child for child in self.children if embeddable(child)]
+        # per embedded kind, (column index, converter) of the columns JSON does not carry as they are
+        self._decode = {id(child): [(i, convert) for i, convert in enumerate(_decoders(child)) if convert is not None]
+                        for child in self._embedded}
         self._page = CompiledQuery(
             model,
             lambda org_id, shape: self._select(
@@ -152,12 +195,12 @@ class Reader:
         for index, child in enumerate(self.children):
             if child not in self._embedded:
                 continue
+            columns = {f"c{i}": _encoded(child, column) for i, column in enumerate(child.columns)}
             rows = (
                 child.queryset(child.model._base_manager.filter(**{child.parent: OuterRef("id")}))
                 .order_by()
                 .values(child.parent)
-                .annotate(rows=JSONBAgg(JSONObject(**{f"c{i}": F(c) for i, c in enumerate(child.columns)}),
-                                        order_by=child.order))
+                .annotate(rows=JSONBAgg(JSONObject(**columns), order_by=child.order))
                 .values("rows")
             )
             embedded[f"{EMBEDDED}{index}"] = Subquery(rows)
@@ -255,9 +298,17 @@ class Reader:
             if embeds and child in self._embedded:
                 name = f"{EMBEDDED}{index}"
                 keys = [f"c{i}" for i in range(len(child.columns))]
+                decode = self._decode[id(child)]
                 for row in rows:
                     items = row.__dict__.pop(name) or []
-                    setattr(row, child.attr, [build([item[key] for key in keys]) for item in items])
+                    children = []
+                    for item in items:
+                        values = [item[key] for key in keys]
+                        for column, convert in decode:
+                            if values[column] is not None:
+                                values[column] = convert(values[column])
+                        children.append(build(values))
+                    setattr(row, child.attr, children)
             else:
                 pending.append((child, query))
         if not pending:

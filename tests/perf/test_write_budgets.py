@@ -119,8 +119,8 @@ BUDGETS = {
     # token, proposal locked (its only full read), items, client lookup and creation, the order (as "order
     # create"), signature, proposal update, events and their renderings, the proposal and order read back; and
     # (engagements.md Decision 1) the engagement and one project per item (two here), each inserted and rendered
-    # for its event (engagement: itself, projects (PostgreSQL: inside its row), conversations; project: itself),
-    # plus their webhook lookups; and the proposal's earlier events given the client (issue 16: the client's
-    # activity), one UPDATE
-    "proposal sign": 40 if PG else 43,
+    # for its event (engagement: itself, projects, conversations; project: itself), plus their webhook lookups; and
+    # the proposal's earlier events given the client (issue 16: the client's activity), one UPDATE. PostgreSQL
+    # reads child rows inside their parent's row (the proposal's items, the engagement's projects and conversations)
+    "proposal sign": 36 if PG else 43,
 }

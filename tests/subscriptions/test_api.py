@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from events.models import Event
@@ -336,6 +337,8 @@ def test_a_client_with_a_subscription_cannot_be_deleted(api, org, client_user):
 
 # --- query budgets --------------------------------------------------------------------------------------------------
 
+EMBEDS = connection.vendor == "postgresql"  # items come inside their subscription's row (serviceengine/perf/lean.py)
+
 
 def test_list_queries_are_constant_at_limit_1_and_100(api, org):
     client = factories.make_client(org)
@@ -349,10 +352,11 @@ def test_list_queries_are_constant_at_limit_1_and_100(api, org):
     one, sql_one = count_queries(lambda: api.get(URL, {"limit": 1}))
     many, sql_many = count_queries(lambda: api.get(URL, {"limit": 100}))
     assert len(one.json()["data"]) == 1 and len(many.json()["data"]) == 100
-    assert len(sql_one) == len(sql_many) == 4, "\n".join(sql_many)  # token, count, page, items
+    # token, count, page, items (PostgreSQL: inside the page's rows)
+    assert len(sql_one) == len(sql_many) == 4 - EMBEDS, "\n".join(sql_many)
     filtered = {"filters[status][$eq]": "active"}
     _, sql_filtered = count_queries(lambda: api.get(URL, {"limit": 100, **filtered}))
-    assert len(sql_filtered) == 4, "\n".join(sql_filtered)
+    assert len(sql_filtered) == 4 - EMBEDS, "\n".join(sql_filtered)
 
 
 def test_retrieve_queries_are_constant(api, org):
@@ -363,10 +367,11 @@ def test_retrieve_queries_are_constant(api, org):
     api.put(url, {"items": [line(name=f"l{i}", price="1") for i in range(50)]}, format="json")
     response, many = count_queries(lambda: api.get(url))
     assert len(response.json()["items"]) == 50
-    assert len(one) == len(many) == 3, "\n".join(many)  # token, subscription, items
+    assert len(one) == len(many) == 3 - EMBEDS, "\n".join(many)  # token, subscription, items (PostgreSQL: inside)
 
 
 def test_list_budget_with_the_shared_helper(api, org):
     client = factories.make_client(org)
     start = today() + timedelta(days=5)
-    assert_constant_queries(api, URL, lambda: make_subscription(org, client=client, start_date=start), budget=4)
+    budget = 4 - EMBEDS
+    assert_constant_queries(api, URL, lambda: make_subscription(org, client=client, start_date=start), budget=budget)
