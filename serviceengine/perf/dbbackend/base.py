@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend with a liveness check that needs no round trip.
+"""Django's PostgreSQL backend with a liveness check that needs no round trip, and timestamps read by psycopg's
+compiled loader.
 
 With `CONN_HEALTH_CHECKS`, Django checks a persistent connection before its first use in each request, by default
 with a `SELECT 1`: one round trip per request, a fifth to a third of an API read's. A connection the server (or
@@ -7,14 +8,70 @@ check here first looks at the socket without waiting; only when something arrive
 asks the server (`SELECT 1`) if the connection is still sane. An idle, healthy connection has nothing to read.
 tests/reliability/test_outage.py cuts connections between requests through a proxy and checks the next request
 succeeds.
+
+Django reads every `timestamptz` through its own loader, a subclass of psycopg's pure-Python one (a regular
+expression and three Python calls per value, then `replace(tzinfo=...)`), so psycopg's compiled loader is never
+used: about 5 µs per value, a millisecond for a page of 20 invoices with their items (~270 timestamps). The loader
+here gives the same datetimes through psycopg's own loader (compiled with `psycopg[binary]`) whenever that loader
+already returns them in Django's zone: the session's `TimeZone` is Django's (Django sets it on connecting) and its
+`DateStyle` is ISO (the only one the compiled loader reads). Otherwise it is Django's loader, unchanged.
 """
+import functools
 import select
 
 from django.db.backends.postgresql import base
-from psycopg import pq
+from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+from psycopg import adapt, adapters, pq
+from psycopg.adapt import Loader
+
+TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
+# psycopg's default loader: the compiled one when psycopg[binary] (or [c]) is installed, else the Python one.
+PSYCOPG_TZ_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
+
+
+class TimestamptzLoader(Loader):
+    """What Django's `BaseTzLoader` (for `timezone`) returns, read by psycopg's own loader when that one already
+    answers in `timezone`: the same aware datetime, the same `tzinfo` object."""
+
+    timezone = None  # Django's zone for the connection (its `create_cursor` compares it with Django's own)
+    django_loader = BaseTzLoader  # Django's loader for `timezone`
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        info = self.connection.info if self.connection is not None else None
+        if (
+            info is not None
+            and self.timezone is not None
+            and info.timezone is self.timezone
+            and (info.parameter_status("DateStyle") or "").startswith("ISO")
+        ):
+            # psycopg's loader parses the offset and moves the value to the session zone, which is `timezone`.
+            self.load = PSYCOPG_TZ_LOADER(oid, context).load
+        else:
+            self.load = self.django_loader(oid, context).load
+
+    def load(self, data):  # replaced on each instance by `__init__`
+        raise NotImplementedError
+
+
+@functools.cache
+def adapters_for(template: adapt.AdaptersMap, timezone) -> adapt.AdaptersMap:
+    """Django's adapters (`template`) with `TimestamptzLoader` for `timezone` in place of Django's loader."""
+    context = adapt.AdaptersMap(template)
+    django_loader = type("DjangoTzLoader", (BaseTzLoader,), {"timezone": timezone, "__module__": __name__})
+    loader = type("TimestamptzLoader", (TimestamptzLoader,), {"timezone": timezone, "django_loader": django_loader,
+                                                     "__module__": __name__})
+    context.register_loader("timestamptz", loader)
+    return context
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if "context" in params:
+            params["context"] = adapters_for(params["context"], self.timezone)
+        return params
+
     def is_usable(self):
         if self.connection is None:
             return False
