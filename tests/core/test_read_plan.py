@@ -145,3 +145,16 @@ def test_plan_is_built_once_per_class_and_not_shared_with_subclasses():
     assert ReadPlan.of(PostSerializer) is ReadPlan.of(PostSerializer)
     assert "whole" in [step[0] for step in ReadPlan.of(PostSerializer).steps]
     assert "whole" not in [step[0] for step in ReadPlan.of(Shorter).steps]
+
+
+def test_plan_reads_sources_that_are_not_python_names(monkeypatch):
+    class Odd(ContractSerializer):
+        klass = serializers.CharField(source="class", read_only=True)
+        dashed = serializers.CharField(source="a-b", read_only=True)
+        nested = serializers.CharField(source="author.from", read_only=True, allow_null=True)
+
+    post = Post(Author("ann"), **{"class": "vip", "a-b": "x"})
+    setattr(post.author, "from", "here")
+    fast = Odd(post).data
+    drf_rendering(monkeypatch)
+    assert fast == {"klass": "vip", "dashed": "x", "nested": "here"} == Odd(post).data
