@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceItem
@@ -557,7 +558,8 @@ def test_list_query_count_is_constant(api, org):
         user = factories.make_client(org, address=address)
         make_invoice(org, user=user, items=[item(), item(service_id=str(service.pk)), item()])
 
-    assert assert_constant_queries(api, URL, add_row, budget=6) == 3  # token, page (the total inside), items
+    # token, page (the total inside), items (PostgreSQL: embedded in the page, serviceengine/perf/lean.py)
+    assert assert_constant_queries(api, URL, add_row, budget=6) == (2 if connection.vendor == "postgresql" else 3)
 
 
 def test_list_query_count_independent_of_page_size(api, org):
@@ -574,7 +576,8 @@ def test_retrieve_query_count_is_constant_whatever_the_number_of_items(api, org,
     def add_item():
         InvoiceItem.unscoped.create(organization=org, invoice=invoice, name="x", quantity=1, amount=1, total=1)
 
-    assert assert_constant_queries(api, url(invoice), add_item, budget=6) == 3
+    # token, invoice, items (PostgreSQL: embedded in the invoice's row)
+    assert assert_constant_queries(api, url(invoice), add_item, budget=6) == (2 if connection.vendor == "postgresql" else 3)
 
 
 # --- update -------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from billing.models import Proposal, ProposalItem, ProposalSignature, ProposalStatus
@@ -363,7 +364,8 @@ def test_retrieve_query_count_is_constant_whatever_the_number_of_items(api, org)
             organization=org, proposal=proposal, service=factories.make_service(org), quantity=1, price=Decimal("1")
         )
 
-    assert assert_constant_queries(api, url(proposal), add_item, budget=6) == 3
+    # token, proposal, items (PostgreSQL: embedded in the proposal's row)
+    assert assert_constant_queries(api, url(proposal), add_item, budget=6) == (2 if connection.vendor == "postgresql" else 3)
 
 
 # --- send ---------------------------------------------------------------------------------------------------
