@@ -5,9 +5,10 @@ DomainError with the contract's keys and messages, in the contract's order of ch
 import secrets
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from catalog.models import Service
@@ -39,6 +40,7 @@ NUMBER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 NUMBER_LENGTH = 8
 NUMBER_ATTEMPTS = 20
 NUMBER_TAKEN = "The order number has already been taken."
+NUMBER_CONSTRAINT = "order_number_unique_per_org"  # Order.Meta: (organization, number) unique
 USER_ID_NOT_UUID = "The user_id must be a valid UUID."
 CLIENT_MISSING = "The specified client does not exist."
 SERVICE_REQUIRED = "Either service_id or service must be provided."
@@ -156,8 +158,8 @@ def order_create(
     """Create an order with its employees and tags; `columns` are further columns written as given. Without `number` a unique one is generated (retried on
     collision, never a 500); a given `number` already used in the organization (soft-deleted orders included)
     raises DomainError(400) on `number`. Employees must already be validated team members. Atomic: the order, its
-    links and its `order.created` event are written in one transaction (a savepoint inside the caller's), which
-    a number collision rolls back before the next draw."""
+    links and its `order.created` event are written in one transaction (the caller's when there is one); a number
+    collision writes nothing before the next draw."""
     fields = dict(
         organization=organization,
         user=user,
@@ -197,25 +199,47 @@ def order_create(
 
 
 def _order_insert(fields: dict, number: str, *, employees, tag_names) -> Order | None:
-    """The order with this number, its links and its `order.created` event, in one transaction (a savepoint inside
-    the caller's: one for the whole order, not one more around the insert); None, with nothing written, when the
-    number is taken (by a concurrent request too). The order's INSERT is the attempt's first write, so a collision
-    rolls back nothing else. Any other integrity error is re-raised rather than mistaken for a collision."""
-    try:
-        with transaction.atomic():
-            order = Order.all_objects.create(number=number, **fields)
-            if employees:
-                set_order_employees(order, employees, new=True)
-            if tag_names:
-                tags = tags_find_or_create(organization=fields["organization"], names=list(tag_names))
-                set_order_tags(order, tags, new=True)
-            record_event("order.created", order)
-            return order
-    except IntegrityError:
-        # all_objects: soft-deleted orders hold their numbers too.
-        if Order.all_objects.filter(organization=fields["organization"], number=number).exists():
+    """The order with this number, its links and its `order.created` event, in one transaction (the caller's when
+    there is one: no savepoint of its own, which would cost two statements per order); None, with nothing written,
+    when the number is taken (by a concurrent request too). The INSERT skips a taken number itself (ON CONFLICT on
+    the organization's number, `_insert_unless_number_taken`) instead of failing, so a collision aborts nothing and
+    needs no savepoint to roll back; any other integrity error still raises (and fails the caller's transaction,
+    as it did)."""
+    with transaction.atomic(savepoint=False):
+        order = Order(number=number, **fields)
+        if not _insert_unless_number_taken(order):
             return None
-        raise
+        if employees:
+            set_order_employees(order, employees, new=True)
+        if tag_names:
+            tags = tags_find_or_create(organization=fields["organization"], names=list(tag_names))
+            set_order_tags(order, tags, new=True)
+        record_event("order.created", order)
+        return order
+
+
+def _insert_unless_number_taken(order: Order) -> bool:
+    """INSERT the new `order` unless its organization has an order with its number (soft-deleted ones included:
+    the unique constraint covers every row), as one statement: `INSERT ... ON CONFLICT (organization_id, number)
+    DO NOTHING` (PostgreSQL; SQLite ≥ 3.24). True when the row was written (then `order` is saved, as `save()`
+    leaves it). The SQL is the ORM's own INSERT (field `pre_save`: `updated_at`), with the conflict clause added:
+    the ORM's `ignore_conflicts` would also skip other violations (SQLite's INSERT OR IGNORE) and cannot say
+    whether the row was written."""
+    meta = Order._meta
+    connection = transaction.get_connection(Order.all_objects.db)
+    query = InsertQuery(Order)
+    query.insert_values(meta.local_concrete_fields, [order])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    unique = next(c for c in meta.constraints if c.name == NUMBER_CONSTRAINT)
+    target = ", ".join(quote(meta.get_field(name).column) for name in unique.fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ON CONFLICT ({target}) DO NOTHING", params)
+        written = cursor.rowcount == 1
+    if written:
+        order._state.adding = False
+        order._state.db = connection.alias
+    return written
 
 
 def _order_employees(organization, raw_ids, users=None) -> list[User]:
