@@ -9,6 +9,11 @@ class EndpointStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
+def subscribes(enabled_events: list, event_type: str) -> bool:
+    """Whether an endpoint with these `enabled_events` receives events of `event_type`."""
+    return "*" in enabled_events or event_type in enabled_events
+
+
 class WebhookEndpoint(TenantModel):
     """A URL that receives the organization's events of the types in `enabled_events` (`["*"]`: all). The secret
     signs every delivery; the API shows it only when it is created or rotated."""
@@ -30,7 +35,7 @@ class WebhookEndpoint(TenantModel):
         return self.url
 
     def subscribes_to(self, event_type: str) -> bool:
-        return "*" in self.enabled_events or event_type in self.enabled_events
+        return subscribes(self.enabled_events, event_type)
 
 
 class DeliveryStatus(models.TextChoices):
