@@ -3,6 +3,7 @@ when proposals are signed and invoices paid; support tags tickets. The API's own
 `order_update`, the task and message functions) resolve the ids sent in bodies within the organization and raise
 DomainError with the contract's keys and messages, in the contract's order of checks."""
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,13 +16,13 @@ from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import User
+from serviceengine.perf.compiled import CompiledQuery, Many
 from serviceengine.core.services import (
     assign,
     columns_of,
     dedupe,
     parse_uuid,
     parse_uuids,
-    resolve_ref,
     resolve_team_members,
     users_by_pk,
 )
@@ -102,18 +103,31 @@ def _record_tag_created(tag: Tag) -> None:
     record_event("tag.created", tag)
 
 
+# A tag row as the ORM loads it (every column), by lower-cased name or exact name: compiled once per number of
+# names (serviceengine/perf/compiled.py); creating an order or a ticket with tags reads them on every request.
+_TAGS_BY_NAME = CompiledQuery(
+    Tag,
+    lambda org_id, lower_names, names: Tag.objects.for_org(org_id)
+    .alias(lower_name=Lower("name"))
+    .filter(Q(lower_name__in=lower_names) | Q(name__in=names))
+    .order_by("created_at", "id")
+    .values_list(*(f.attname for f in Tag._meta.concrete_fields)),
+)
+
+
 def _tags_by_lower_name(organization, names: list[str]) -> dict[str, Tag]:
     """`{name.lower(): tag}` for the organization's tags whose name equals one of `names` ignoring case."""
-    rows = (
-        Tag.objects.for_org(organization)
-        .annotate(lower_name=Lower("name"))
-        .filter(Q(lower_name__in={name.lower() for name in names}) | Q(name__in=names))
-        .order_by("created_at", "id")
-    )
+    lower_names = sorted({name.lower() for name in names})
     found = {}
-    for tag in rows:
+    for tag in _TAGS_BY_NAME.instances(_org_pk(organization), Many(lower_names), Many(names)):
         found.setdefault(tag.name.lower(), tag)
     return found
+
+
+def _org_pk(organization) -> uuid.UUID:
+    """The id of an organization given as a row or as its id (a compiled query's value is a UUID)."""
+    pk = getattr(organization, "pk", organization)
+    return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
 
 
 def set_order_tags(order: Order, tags: list[Tag], *, new: bool = False) -> None:
@@ -248,11 +262,23 @@ def _order_employees(organization, raw_ids, users=None) -> list[User]:
     return resolve_team_members(organization, raw_ids, field="employees", message=EMPLOYEE_MISSING, users=users)
 
 
+# The columns of a live service an order takes from it (the snapshot, §10.11): a full row costs more to fetch
+# and build than the check itself. Compiled once: creating an order reads it on every request.
+_SERVICE_FOR_ORDER = CompiledQuery(
+    Service,
+    lambda org_id, pk: Service.objects.for_org(org_id).filter(pk=pk).order_by()
+    .values_list("id", "name", "price", "currency"),
+)
+
+
 def _service_in_org(organization, raw_id) -> Service:
-    """A live service of the organization, or DomainError(422) on `service_id`. Only the columns an order takes
-    from it are read (the snapshot, §10.11): a full row costs more to fetch and build than the check itself."""
-    services = Service.objects.for_org(organization).only("name", "price", "currency")
-    return resolve_ref(services, raw_id, field="service_id", message=SERVICE_MISSING)
+    """A live service of the organization (its id, name, price and currency loaded), or DomainError(422) on
+    `service_id` (a malformed, unknown or other organization's id alike, as `resolve_ref`)."""
+    pk = parse_uuid(raw_id)
+    found = _SERVICE_FOR_ORDER.instances(_org_pk(organization), pk) if pk is not None else []
+    if not found:
+        raise DomainError(422, field="service_id", message=SERVICE_MISSING)
+    return found[0]
 
 
 def order_place(

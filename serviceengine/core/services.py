@@ -11,6 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from serviceengine.core.errors import DomainError
 from serviceengine.core.rates import normalize_rate
 from serviceengine.models import ApiToken, Organization, Role, User
+from serviceengine.perf.compiled import CompiledQuery, Many
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -64,20 +65,35 @@ def parse_uuids(raw_ids) -> list[uuid.UUID]:
     return [pk for pk in map(parse_uuid, raw_ids) if pk is not None]
 
 
+# The users of an organization with these ids, each with the team member rule (contract §10.2): compiled once per
+# number of ids (serviceengine/perf/compiled.py), as writes naming a client or team members read it every time.
+_USERS_BY_PK = CompiledQuery(
+    User,
+    lambda org_id, pks: User.objects.for_org(org_id)
+    .filter(pk__in=pks)
+    .annotate(has_dashboard_access=ExpressionWrapper(Q(role__dashboard_access__gt=0), output_field=BooleanField()))
+    .order_by()  # read into a dict
+    .values_list("id", "organization_id", "has_dashboard_access"),
+)
+
+
 def users_by_pk(organization, pks) -> dict:
     """`{id: user}` for the organization's users with these ids, in one query, each with `has_dashboard_access`
     (the team member rule, contract §10.2): a write that names a client and team members checks both with it
     (`team_members_by_ids(users=...)`). Only the ids are read: the callers link the users (foreign keys, junction
     rows)."""
-    team_member = ExpressionWrapper(Q(role__dashboard_access__gt=0), output_field=BooleanField())
-    users = (
-        User.objects.for_org(organization)
-        .filter(pk__in=pks)
-        .annotate(has_dashboard_access=team_member)
-        .only("organization")
-        .order_by()  # read into a dict
-    )
-    return {user.pk: user for user in users}
+    pks = list(pks)
+    if not pks:
+        return {}
+    org_id = getattr(organization, "pk", organization)
+    if not isinstance(org_id, uuid.UUID):
+        org_id = uuid.UUID(str(org_id))
+    users = {}
+    for pk, organization_id, has_dashboard_access in _USERS_BY_PK.tuples(org_id, Many(pks))[1]:
+        user = User.from_db(_USERS_BY_PK.alias, ["id", "organization_id"], [pk, organization_id])
+        user.has_dashboard_access = has_dashboard_access
+        users[pk] = user
+    return users
 
 
 def team_members_by_ids(organization, raw_ids: list, *, users=None) -> tuple[list[User], object | None]:

@@ -320,6 +320,16 @@ class CompiledQuery:
         build = compiled.build
         return [build(row) for row in rows]
 
+    def instances(self, *values, shape=None, page=None) -> list:
+        """The result as instances of the model, built with `Model.from_db` as the ORM builds them: the query
+        selects columns of the model itself by attname (`organization_id`), in any order; the others are deferred."""
+        compiled, rows = self._execute(values, shape, page)
+        index = {name: position for position, name in enumerate(compiled.names)}
+        fields = [f.attname for f in self.model._meta.concrete_fields if f.attname in index]
+        positions = [index[name] for name in fields]
+        from_db = self.model.from_db
+        return [from_db(self.alias, fields, [row[position] for position in positions]) for row in rows]
+
     def tuples(self, *values, shape=None, page=None) -> tuple[list[str], list]:
         """The selected names and the converted result tuples."""
         compiled, rows = self._execute(values, shape, page)
