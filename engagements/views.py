@@ -315,8 +315,8 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
     through (CONVERSATIONS or CONVERSATIONS_WITH_INTERNAL); writes answer with the default (client-visible) one."""
 
     # queries (list):     token 1 + page 1 (project joined, message_count and COUNT inside) + messages 1 = 3;
-    #                     filtered: + count 1 = 4
-    # queries (retrieve): token 1 + conversation 1 (same) + messages 1 = 3
+    #                     filtered: + count 1 = 4; PostgreSQL: the messages inside the page's rows, one fewer
+    # queries (retrieve): token 1 + conversation 1 (same) + messages 1 = 3; PostgreSQL: messages inside, 2
     # queries (messages): token 1 + conversation 1 (exists) + [cursor 1] + messages 1 (authors, roles joined) = 3 or 4
 
     resource = CONVERSATIONS

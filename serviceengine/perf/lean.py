@@ -17,8 +17,8 @@ Child kinds (an order's employees and tags, an invoice's items) are loaded for a
 PostgreSQL, a kind comes inside the row query as one JSON array per row (`JSONB_AGG` in a correlated subquery over
 the child's foreign-key index): a retrieve or a page is then one query after the token. JSON carries strings,
 integers, booleans, ids and jsonb values as they are; datetimes and dates come as JSON's ISO text and decimals as
-their text, turned back into exactly what psycopg loads (`JSON_DECODED`). A kind limited per parent (the newest 20)
-takes one query for the whole page, as every kind does on SQLite.
+their text, turned back into exactly what psycopg loads (`JSON_DECODED`); a kind limited per parent (the newest 20)
+is limited inside its array's subquery. On SQLite every kind takes one query for the whole page.
 
 The serializers cannot tell a `Row` from a model instance; tests/perf/test_read_equivalence.py renders every
 resource both ways (this path, and DRF's own rendering of ORM instances) with every field filled and compares the
@@ -86,10 +86,8 @@ def _kind(child, column) -> str | None:
 
 def embeddable(child) -> bool:
     """Whether a child kind can come as a JSON array inside the row query: columns (and computed values) JSON carries
-    as they are or in a form turned back exactly (`JSON_DECODED`), and no per-parent limit (that takes its own
-    query)."""
-    if child.spec.limit is not None:
-        return False
+    as they are or in a form turned back exactly (`JSON_DECODED`). A per-parent limit is the same
+    `id IN (… ORDER BY … LIMIT n)` inside the array's subquery (`ChildShape.queryset`)."""
     return all(_kind(child, column) in JSON_FAITHFUL or _kind(child, column) in JSON_DECODED
                for column in child.columns)
 

@@ -34,8 +34,14 @@ def rows(kind, org, owner):
     return rich_conversation(org, owner)
 
 
-# token + page (its COUNT inside: `total_in_page`) [+ the conversations' messages]
-@pytest.mark.parametrize(("kind", "expected"), [("engagements", 2), ("projects", 2), ("conversations", 3)])
+# child rows come inside their parent's row on PostgreSQL: an engagement's projects and conversations, a
+# conversation's newest messages
+EMBEDS = connection.vendor == "postgresql"
+
+
+# token + page (its COUNT inside: `total_in_page`) [+ the conversations' messages, SQLite]
+@pytest.mark.parametrize(("kind", "expected"),
+                         [("engagements", 2), ("projects", 2), ("conversations", 2 if EMBEDS else 3)])
 def test_list_queries_equal_at_limit_1_and_100(api, org, owner, kind, expected):
     for _ in range(6):
         rows(kind, org, owner)
@@ -47,14 +53,12 @@ def test_list_queries_equal_at_limit_1_and_100(api, org, owner, kind, expected):
     assert len(small_sql) == len(large_sql) == expected, "\n".join(large_sql)
 
 
-@pytest.mark.parametrize(("kind", "expected"), [("engagements", 3), ("projects", 3), ("conversations", 4)])
+@pytest.mark.parametrize(("kind", "expected"),
+                         [("engagements", 3), ("projects", 3), ("conversations", 3 if EMBEDS else 4)])
 def test_filtered_list_queries_do_not_grow(api, org, owner, kind, expected):
     count = assert_constant_queries(api, f"/api/{kind}?filters[created_at][$gt]=2000-01-01",
                                     lambda: rows(kind, org, owner), budget=expected)
     assert count == expected
-
-
-EMBEDS = connection.vendor == "postgresql"  # the projects and the conversations come inside the engagement's row
 
 
 def test_engagement_retrieve_is_four_queries_whatever_its_children(api, org, owner):
@@ -82,7 +86,7 @@ def test_conversation_retrieve_and_messages_are_constant(api, org, owner):
     assert len(resp.json()["messages"]) == 20
     listed, many_messages = count_queries(lambda: api.get(f"{url}/messages"))
     assert len(listed.json()) == 42
-    assert len(few) == len(many) == 3, "\n".join(many)
+    assert len(few) == len(many) == (2 if EMBEDS else 3), "\n".join(many)  # token, conversation (+ messages)
     assert len(few_messages) == len(many_messages) == 3, "\n".join(many_messages)
 
 
