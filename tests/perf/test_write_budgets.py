@@ -78,6 +78,16 @@ def test_order_update_budget(api, org, client_user):
     assert len(sql) == BUDGETS["order update"], "\n".join(sql)
 
 
+def test_order_update_opens_no_savepoint_of_its_own(api, org, client_user):
+    # As the create: the one savepoint is the request's transaction, inside the test's.
+    order = order_factories.make_order(org, client_user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = put(api, f"/api/orders/{order.pk}", {"note": "changed", "status": 1})
+    assert response.status_code == 200, response.content
+    savepoints = [q["sql"] for q in ctx.captured_queries if q["sql"].upper().startswith("SAVEPOINT")]
+    assert len(savepoints) == 1, savepoints
+
+
 def test_task_complete_budget(api, org, owner, client_user):
     order = order_factories.make_order(org, client_user)
     task = order_factories.make_task(order, employees=[owner])
