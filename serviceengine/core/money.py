@@ -16,7 +16,7 @@ def format_money(value) -> str | None:
     """Money as a string with exactly two decimals: `"1500.00"`, `"0.00"`, `"-5.50"`."""
     if value is None:
         return None
-    value = quantize_money(value)
-    if value == 0:
-        value = abs(value)
-    return f"{value:f}"
+    # quantize_money, inlined: every money field of every read comes here (~300 for a page of invoices)
+    value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    # With the exponent -2, str() writes the plain notation `:f` writes, at a third of its cost.
+    return str(abs(value) if value == 0 else value)
