@@ -34,6 +34,8 @@ def _converter(field):
     if kind is serializers.BooleanField:
         slow = field.to_representation
         return lambda value: value if value is True or value is False else slow(value)
+    if kind is serializers.SerializerMethodField:
+        return getattr(field.parent, field.method_name)  # what its to_representation looks up on every call
     if _renders_by_plan(field):  # a nested object: its own plan, without the serializer instance in between
         return ReadPlan.of(type(field)).render
     if isinstance(field, serializers.ListSerializer) and type(field).to_representation is LIST_REPRESENTATION \
@@ -102,7 +104,7 @@ class ReadPlan:
         let DRF's `get_attribute` decide (SkipField leaves the key out); then null stays null, anything else goes
         through the step's converter. Relational fields render with DRF's own rules."""
         lines = ["def render(instance):", "    ret = {}"]
-        for index, (name, kind, attrs, _convert, _field) in enumerate(self.steps):
+        for index, (name, kind, attrs, _convert, step_field) in enumerate(self.steps):
             field, convert = f"field_{index}", f"convert_{index}"
             lines.append("    try:")
             if kind == ONE_ATTRIBUTE:
@@ -131,8 +133,12 @@ class ReadPlan:
                       f"            value = {field}.get_attribute(instance)",
                       "        except SkipField:",
                       "            value = SKIP",
-                      "    if value is not SKIP:",
-                      f"        ret[{name!r}] = None if value is None else {convert}(value)"]
+                      "    if value is not SKIP:"]
+            if type(step_field) is serializers.BooleanField:  # its converter, inline: a role has 17 flags
+                lines.append(f"        ret[{name!r}] = None if value is None else value if value is True or value is False"
+                             f" else {field}.to_representation(value)")
+            else:
+                lines.append(f"        ret[{name!r}] = None if value is None else {convert}(value)")
         lines.append("    return ret")
         return "\n".join(lines) + "\n"
 
