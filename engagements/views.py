@@ -18,6 +18,7 @@ from serviceengine.api.search import SEARCH_PARAM, ContractSearchBackend
 from serviceengine.api.schema import error_response
 from serviceengine.api.viewsets import ListMixin, OrgViewSet, RetrieveMixin
 from serviceengine.core.services import parse_uuid
+from serviceengine.perf.compiled import CompiledQuery
 
 from . import services
 from .filters import (
@@ -175,6 +176,20 @@ MESSAGES = Resource(
 )
 
 
+def thread_page(org_id, conversation_id, *cursor, shape):
+    """`GET /api/conversations/{id}/messages`: the thread's messages under the `include_internal` rule, newest
+    first, older than the cursor (created_at, id) when there is one; shape = (include_internal, has cursor)."""
+    include_internal, has_cursor = shape
+    rows = visible(include_internal)(MESSAGES.base(org_id).filter(conversation_id=conversation_id))
+    if has_cursor:
+        created_at, pk = cursor
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    return rows.order_by("-created_at", "-id").values_list(*MESSAGES.reader().columns)
+
+
+THREAD_PAGE = CompiledQuery(ConversationMessage, thread_page)  # SQL written once per thread and shape
+
+
 class ContractListMixin(ListMixin):
     """A list with shorthand id parameters and query parameters of its own (`prepare_query`), whose errors are
     reported at once with the paging and filter errors. Without `search=`, the filters and shorthand parameters are
@@ -317,7 +332,8 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
     # queries (list):     token 1 + page 1 (project joined, message_count and COUNT inside) + messages 1 = 3;
     #                     filtered: + count 1 = 4; PostgreSQL: the messages inside the page's rows, one fewer
     # queries (retrieve): token 1 + conversation 1 (same) + messages 1 = 3; PostgreSQL: messages inside, 2
-    # queries (messages): token 1 + conversation 1 (exists) + [cursor 1] + messages 1 (authors, roles joined) = 3 or 4
+    # queries (messages): token 1 + [cursor 1] + messages 1 (authors, roles joined) = 2 or 3; + conversation 1
+    #                     (exists) when no message was read
 
     resource = CONVERSATIONS
     shorthand_fields = {"project_id": "project_id", "engagement_id": "engagement_id"}
@@ -383,23 +399,25 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
             errors.update(exc.detail)
         if errors:
             raise ValidationError(errors)
-        conversation_pk = self.conversation_pk()
+        conversation_pk = self.path_pk()
         org = self.organization
-        rows = visible(include_internal)(MESSAGES.base(org).filter(conversation_id=conversation_pk))
         raw_before = request.query_params.get("before")
+        cursor = ()
         if raw_before is not None:
             before_pk = parse_uuid(raw_before.strip())
             # A cursor may be any message of the thread, internal or deleted ones included.
-            cursor = None if before_pk is None else (
+            found = None if before_pk is None else (
                 ConversationMessage.with_deleted.for_org(org).filter(conversation_id=conversation_pk, pk=before_pk)
                 .only("id", "created_at").first()
             )
-            if cursor is None:
+            if found is None:
+                self.require_conversation(conversation_pk)  # contract §6: an unknown thread is 404 first
                 raise ValidationError({"query.before": ["The specified message does not exist."]})
-            rows = rows.filter(
-                Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, id__lt=cursor.pk)
-            )
-        page = MESSAGES.reader().rows(rows.order_by("-created_at", "-id"), limit + 1)
+            cursor = (found.created_at, found.pk)
+        page = THREAD_PAGE.rows(org.pk, conversation_pk, *cursor, shape=(include_internal, bool(cursor)),
+                                page=(limit + 1, 0))
+        if not page:  # messages are read only from a live conversation of a live project: rows prove it exists
+            self.require_conversation(conversation_pk)
         has_more = len(page) > limit
         page = page[:limit][::-1]
         response = Response(MessageSerializer(page, many=True, context=self.get_serializer_context()).data)
@@ -417,13 +435,10 @@ class ConversationViewSet(ContractListMixin, OrgViewSet):
         message = services.conversation_message_create(conversation=conversation, sender=request.user, **data)
         return self.respond(message, http_status.HTTP_201_CREATED, resource=MESSAGES)
 
-    def conversation_pk(self):
-        """The path's conversation id, 404 unless it is a live conversation of a live project of the organization
-        (one query, no count)."""
-        pk = self.path_pk()
+    def require_conversation(self, pk) -> None:
+        """404 unless `pk` is a live conversation of a live project of the organization (one query, no count)."""
         if not live_project(Conversation.objects.for_org(self.organization)).filter(pk=pk).exists():
             raise NotFound(msg.NOT_FOUND)
-        return pk
 
 
 class ConversationMessageViewSet(OrgViewSet):

@@ -140,6 +140,7 @@ def test_messages_list_cursor_and_link(api, org, owner, conversation):
     missing = {"query.before": ["The specified message does not exist."]}
     for bad in ("x", str(uuid.uuid4()), str(foreign_cursor.id)):
         assert_envelope(api.get(url, {"before": bad}), 400, missing)
+        assert_detail(api.get(f"{URL}/{uuid.uuid4()}/messages", {"before": bad}), 404, "Not Found")  # 404 first
     assert_envelope(api.get(url, {"limit": 101}), 400, {"query.limit": ["Input should be less than or equal to 100"]})
     assert_envelope(api.get(url, {"limit": "a"}), 400,
                     {"query.limit": ["Input should be a valid integer, unable to parse string as an integer"]})
@@ -163,6 +164,7 @@ def test_delete_is_soft(api, owner, conversation):
     url = f"{URL}/{conversation.id}"
     assert api.delete(url).status_code == 204
     for resp in (api.get(url), api.delete(url), api.get(f"{url}/messages"), api.put(url, {}, format="json"),
+                 api.get(f"{url}/messages", {"before": str(message.id)}),
                  api.delete(f"/api/conversation-messages/{message.id}")):
         assert_detail(resp, 404, "Not Found")
     assert api.get(URL).json()["data"] == []

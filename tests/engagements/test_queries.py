@@ -87,7 +87,8 @@ def test_conversation_retrieve_and_messages_are_constant(api, org, owner):
     listed, many_messages = count_queries(lambda: api.get(f"{url}/messages"))
     assert len(listed.json()) == 42
     assert len(few) == len(many) == (2 if EMBEDS else 3), "\n".join(many)  # token, conversation (+ messages)
-    assert len(few_messages) == len(many_messages) == 3, "\n".join(many_messages)
+    # token, messages: rows prove the conversation is there (an empty thread asks: tested with the messages API)
+    assert len(few_messages) == len(many_messages) == 2, "\n".join(many_messages)
 
 
 def test_project_retrieve_is_two_queries(api, org):
