@@ -95,3 +95,21 @@ def test_embedded_children_carry_the_values_their_own_query_loads(org, monkeypat
     SUBSCRIPTIONS._readers.clear(), TICKETS._readers.clear()
     assert len(queried["subscription"]["items"]) == 3 and len(queried["ticket"]["messages"]) == 3
     assert embedded == queried
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's placeholder conversion")
+def test_psycopg_converts_a_long_compiled_query_once(org):
+    """A retrieve with its children inside (a ticket's: ~6 KB of SQL) is beyond psycopg's own 4,096-byte limit on
+    the queries whose `%s` → `$n` conversion it caches; the backend raises it (serviceengine/perf/dbbackend)."""
+    from psycopg import _queries
+
+    from serviceengine.perf.dbbackend.base import QUERY_CACHE_LENGTH
+    from support.views import TICKETS
+
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH == QUERY_CACHE_LENGTH
+    sql = TICKETS.reader()._one._get((org.pk, uuid.uuid4()), None, None).sql
+    assert 4096 < len(sql.encode()) <= QUERY_CACHE_LENGTH
+    TICKETS.reader().one(org, uuid.uuid4())
+    hits = _queries._query2pg.cache_info().hits
+    assert TICKETS.reader().one(org, uuid.uuid4()) is None
+    assert _queries._query2pg.cache_info().hits > hits

@@ -15,14 +15,24 @@ used: about 5 µs per value, a millisecond for a page of 20 invoices with their 
 here gives the same datetimes through psycopg's own loader (compiled with `psycopg[binary]`) whenever that loader
 already returns them in Django's zone: the session's `TimeZone` is Django's (Django sets it on connecting) and its
 `DateStyle` is ISO (the only one the compiled loader reads). Otherwise it is Django's loader, unchanged.
+
+psycopg turns a query's `%s` placeholders into `$1`... with a regular expression over the whole text, cached
+(an LRU of 128 queries) only for queries of at most `MAX_CACHED_STATEMENT_LENGTH` bytes, 4,096: a retrieve whose
+children come inside its row query is longer (a ticket's: ~6 KB, 83 aliased columns and three JSON subqueries) and
+was split again on every request (~0.05-0.1 ms). The limit is raised to `QUERY_CACHE_LENGTH`: the cache stays 128
+entries, now of at most 16 KB each (tests/perf/test_lean_reads.py checks the conversion of such a query is cached).
 """
 import functools
 import select
 
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+from psycopg import _queries as psycopg_queries
 from psycopg import adapt, adapters, pq
 from psycopg.adapt import Loader
+
+QUERY_CACHE_LENGTH = 16_384  # bytes: the longest query whose placeholder conversion psycopg caches (its own: 4,096)
+psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, QUERY_CACHE_LENGTH)
 
 TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
 # psycopg's default loader: the compiled one when psycopg[binary] (or [c]) is installed, else the Python one.
