@@ -3,7 +3,6 @@ when proposals are signed and invoices paid; support tags tickets. The API's own
 `order_update`, the task and message functions) resolve the ids sent in bodies within the organization and raise
 DomainError with the contract's keys and messages, in the contract's order of checks."""
 import secrets
-import uuid
 from decimal import Decimal
 
 from django.db import transaction
@@ -16,7 +15,7 @@ from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
 from serviceengine.models import Organization, User
-from serviceengine.perf.compiled import CompiledQuery, Many
+from serviceengine.perf.compiled import CompiledQuery, Many, pk_value
 from serviceengine.core.services import (
     assign,
     columns_of,
@@ -119,15 +118,9 @@ def _tags_by_lower_name(organization, names: list[str]) -> dict[str, Tag]:
     """`{name.lower(): tag}` for the organization's tags whose name equals one of `names` ignoring case."""
     lower_names = sorted({name.lower() for name in names})
     found = {}
-    for tag in _TAGS_BY_NAME.instances(_org_pk(organization), Many(lower_names), Many(names)):
+    for tag in _TAGS_BY_NAME.instances(pk_value(organization), Many(lower_names), Many(names)):
         found.setdefault(tag.name.lower(), tag)
     return found
-
-
-def _org_pk(organization) -> uuid.UUID:
-    """The id of an organization given as a row or as its id (a compiled query's value is a UUID)."""
-    pk = getattr(organization, "pk", organization)
-    return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
 
 
 def set_order_tags(order: Order, tags: list[Tag], *, new: bool = False) -> None:
@@ -275,7 +268,7 @@ def _service_in_org(organization, raw_id) -> Service:
     """A live service of the organization (its id, name, price and currency loaded), or DomainError(422) on
     `service_id` (a malformed, unknown or other organization's id alike, as `resolve_ref`)."""
     pk = parse_uuid(raw_id)
-    found = _SERVICE_FOR_ORDER.instances(_org_pk(organization), pk) if pk is not None else []
+    found = _SERVICE_FOR_ORDER.instances(pk_value(organization), pk) if pk is not None else []
     if not found:
         raise DomainError(422, field="service_id", message=SERVICE_MISSING)
     return found[0]
@@ -354,7 +347,7 @@ _ORDER_LOCKED = CompiledQuery(
 def _order_locked(organization_id, pk) -> Order | None:
     """The live order with this id locked (FOR UPDATE OF the order on PostgreSQL), its `organization` loaded; or
     None."""
-    rows = _ORDER_LOCKED.tuples(_org_pk(organization_id), pk)[1]
+    rows = _ORDER_LOCKED.tuples(pk_value(organization_id), pk)[1]
     if not rows:
         return None
     values, start, instances = rows[0], 0, []

@@ -33,7 +33,7 @@ from jobs.actors import system_actor
 from jobs.periodic import every_organization
 from serviceengine.api.renderers import FastJSONRenderer
 from serviceengine.core.errors import DomainError
-from serviceengine.perf.compiled import CompiledQuery
+from serviceengine.perf.compiled import CompiledQuery, pk_value
 
 from . import ssrf
 from .models import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint, subscribes
@@ -172,8 +172,8 @@ def fan_out(event: Event) -> None:
     event's type, in the event's transaction; their jobs are enqueued after commit."""
     if event.type in NOT_BROADCAST:
         return
-    org_id = event.organization_id  # as given to record_event: a UUID, or its text from some callers
-    _names, rows = _ENABLED_ENDPOINTS.tuples(org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id)))
+    # event.organization_id is as given to record_event: a UUID, or its text from some callers
+    _names, rows = _ENABLED_ENDPOINTS.tuples(pk_value(event.organization_id))
     endpoint_ids = [pk for pk, enabled_events in rows if subscribes(enabled_events, event.type)]
     if endpoint_ids:
         _create_deliveries(event, endpoint_ids)

@@ -11,7 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from serviceengine.core.errors import DomainError
 from serviceengine.core.rates import normalize_rate
 from serviceengine.models import ApiToken, Organization, Role, User
-from serviceengine.perf.compiled import CompiledQuery, Many
+from serviceengine.perf.compiled import CompiledQuery, Many, pk_value
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -85,11 +85,8 @@ def users_by_pk(organization, pks) -> dict:
     pks = list(pks)
     if not pks:
         return {}
-    org_id = getattr(organization, "pk", organization)
-    if not isinstance(org_id, uuid.UUID):
-        org_id = uuid.UUID(str(org_id))
     users = {}
-    for pk, organization_id, has_dashboard_access in _USERS_BY_PK.tuples(org_id, Many(pks))[1]:
+    for pk, organization_id, has_dashboard_access in _USERS_BY_PK.tuples(pk_value(organization), Many(pks))[1]:
         user = User.from_db(_USERS_BY_PK.alias, ["id", "organization_id"], [pk, organization_id])
         user.has_dashboard_access = has_dashboard_access
         users[pk] = user

@@ -85,6 +85,13 @@ def row_class(model) -> type:
     return type(f"{model.__name__}Row", (Row,), attrs)
 
 
+def pk_value(row_or_pk) -> uuid.UUID:
+    """The id of a row given as the row or as its id (a UUID or its text), as a UUID: what a compiled query takes
+    for an id (its SQL was written with UUID stand-ins; a text id would not be recognized as one)."""
+    pk = getattr(row_or_pk, "pk", row_or_pk)
+    return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+
+
 class Many:
     """A parameter that is a list of values: `IN (...)` compiled once per list length."""
 

@@ -23,10 +23,10 @@ the rebuild drops its triggers: after every `migrate` a post_migrate hook (`ensu
 checks every counted table and reinstalls and recounts those that lost theirs (tests/core/test_live_counts.py
 rebuilds a counted table through a real migration).
 """
-import uuid
-
 from django.db import connection as default_connection
 from django.db import transaction
+
+from .compiled import pk_value
 
 # Model label → db_table of the soft-deletable models whose API list total is exactly "the live rows of the
 # organization" (their viewsets' list queryset is `Model.objects.for_org(org)`, nothing narrower). Not clients:
@@ -54,9 +54,9 @@ def live_total(model, organization) -> int | None:
     table = COUNTED.get(model._meta.label)
     if table is None:
         return None
-    pk = organization.pk
+    pk = pk_value(organization)
     if not default_connection.features.has_native_uuid_field:
-        pk = (pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))).hex  # Django's UUID storage on SQLite
+        pk = pk.hex  # Django's UUID storage on SQLite
     with default_connection.cursor() as cursor:
         cursor.execute(LIVE_TOTAL_SQL, [pk, table])
         return cursor.fetchone()[0]

@@ -38,7 +38,7 @@ from serviceengine.api.filtering import NULL, apply_condition, sort_ordering
 from serviceengine.models import LiveCount
 from serviceengine.perf.counts import COUNTED
 
-from .compiled import CompiledCount, CompiledQuery, Many, NotCompilable, nest, selected_names
+from .compiled import CompiledCount, CompiledQuery, Many, NotCompilable, nest, pk_value, selected_names
 from .shape import shape_of
 
 EMBEDDED = "embedded_children_"  # annotation names of the children arrays (PostgreSQL)
@@ -66,10 +66,6 @@ def _field(model, path: str):
     for relation in relations:
         model = model._meta.get_field(relation).related_model
     return model._meta.get_field(leaf)
-
-
-def _org_id(organization):
-    return getattr(organization, "pk", organization)
 
 
 def _kind(child, column) -> str | None:
@@ -209,7 +205,7 @@ class Reader:
     def page(self, organization, sort: tuple[str, bool], limit: int, offset: int) -> tuple[list, int | None]:
         """The rows of one unfiltered page, and the total when the rows carry it (a counted model or
         `total_in_page`, a page with rows); otherwise None."""
-        rows = self._page.rows(_org_id(organization), shape=sort, page=(limit, offset))
+        rows = self._page.rows(pk_value(organization), shape=sort, page=(limit, offset))
         total = None
         for row in rows:
             total = row.__dict__.pop(TOTAL, None)
@@ -218,14 +214,14 @@ class Reader:
 
     def one(self, organization, pk):
         """The row with this primary key among `base(organization)` (an organization or its id), or None."""
-        rows = self._one.rows(_org_id(organization), pk)
+        rows = self._one.rows(pk_value(organization), pk)
         self._attach(rows)
         return rows[0] if rows else None
 
     def filtered(self, organization, conditions, sort: tuple[str, bool]) -> "Filtered":
         """A filtered list of `base(organization)`: `conditions` (serviceengine/api/filtering.py), in this order,
         sorted by `sort`; read its pages and its total from the result."""
-        return Filtered(self, _org_id(organization), conditions, sort)
+        return Filtered(self, pk_value(organization), conditions, sort)
 
     def _plan(self, conditions) -> tuple | None:
         """(filters, values): the shape of `conditions` (path, operator, and how its value comes: "one" or "many"
