@@ -14,8 +14,8 @@ from django.utils import timezone
 from catalog.models import Service
 from events.services import record_event, snapshot
 from serviceengine.core.errors import DomainError
-from serviceengine.models import Organization, User
-from serviceengine.perf.compiled import CompiledQuery, Many, pk_value
+from serviceengine.models import User
+from serviceengine.perf.compiled import CompiledQuery, Joined, Many, pk_value
 from serviceengine.core.services import (
     assign,
     columns_of,
@@ -330,17 +330,14 @@ def order_place(
     )
 
 
-_ORDER_PARTS = (
-    (Order, "", [f.attname for f in Order._meta.concrete_fields]),
-    (Organization, "organization__", [f.attname for f in Organization._meta.concrete_fields]),
-)
 # A live order locked for its update, with its organization joined (not locked: its row is needed by the update,
 # one query fewer): every column of both, as `select_related("organization")` loads them. Compiled once: the ORM
 # wrote this SQL on every update.
+_ORDER_ROW = Joined(Order, {"organization": None})
 _ORDER_LOCKED = CompiledQuery(
     Order,
     lambda org_id, pk: Order.objects.for_org(org_id).filter(pk=pk).select_for_update(of=("self",)).order_by()
-    .values_list(*(prefix + name for _model, prefix, names in _ORDER_PARTS for name in names)),
+    .values_list(*_ORDER_ROW.columns),
 )
 
 
@@ -348,15 +345,7 @@ def _order_locked(organization_id, pk) -> Order | None:
     """The live order with this id locked (FOR UPDATE OF the order on PostgreSQL), its `organization` loaded; or
     None."""
     rows = _ORDER_LOCKED.tuples(pk_value(organization_id), pk)[1]
-    if not rows:
-        return None
-    values, start, instances = rows[0], 0, []
-    for model, _prefix, names in _ORDER_PARTS:
-        instances.append(model.from_db(_ORDER_LOCKED.alias, names, values[start : start + len(names)]))
-        start += len(names)
-    order, organization = instances
-    Order.organization.field.set_cached_value(order, organization)
-    return order
+    return _ORDER_ROW.load(_ORDER_LOCKED.alias, rows[0]) if rows else None
 
 
 # No savepoint of its own inside a caller's transaction (the request's, the admin form's): two statements fewer per

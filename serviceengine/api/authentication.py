@@ -4,11 +4,11 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from jobs.actors import set_actor, token_actor
-from serviceengine.models import ApiToken, Organization, User, hash_token
+from serviceengine.models import ApiToken, hash_token
 
 from . import messages as msg
 from .throttling import STATE_ATTR, AuthFailureThrottle, TokenRateThrottle, remember, throttled
-from serviceengine.perf.compiled import CompiledQuery
+from serviceengine.perf.compiled import CompiledQuery, Joined
 
 SCHEME = "Bearer "
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
@@ -23,22 +23,15 @@ def bearer_token(request) -> str | None:
     return header[len(SCHEME):] or None
 
 
-def _attnames(model) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
-
-
 # The token, its organization (`request.organization`) and the token's team member (`request.user`: the author
 # of messages, who completes tasks), in one row. The member loads its identity only; its other fields, and its
 # role, load on first use (no API path uses them).
-_TOKEN_PARTS = (
-    (ApiToken, "", _attnames(ApiToken)),
-    (Organization, "organization__", _attnames(Organization)),
-    (User, "user__", ["id", "organization_id", "role_id", "email", "name_f", "name_l"]),
+_TOKEN_ROW = Joined(
+    ApiToken, {"organization": None, "user": ["id", "organization_id", "role_id", "email", "name_f", "name_l"]}
 )
-_TOKEN_COLUMNS = [prefix + name for _model, prefix, names in _TOKEN_PARTS for name in names]
 _TOKEN_QUERY = CompiledQuery(
     # unscoped: the token lookup is how the request learns its organization.
-    ApiToken, lambda token_hash: ApiToken.unscoped.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_COLUMNS)
+    ApiToken, lambda token_hash: ApiToken.unscoped.filter(token_hash=token_hash).order_by().values_list(*_TOKEN_ROW.columns)
 )
 
 
@@ -46,16 +39,7 @@ def find_token(token_hash: str) -> ApiToken | None:
     """The token stored under `token_hash` with `organization` and `user` loaded, or None: one query, compiled
     once (the SQL of `select_related("organization", "user")` with the member's identity columns)."""
     _names, rows = _TOKEN_QUERY.tuples(token_hash)
-    if not rows:
-        return None
-    values, start, instances = rows[0], 0, []
-    for model, _prefix, names in _TOKEN_PARTS:
-        instances.append(model.from_db(_TOKEN_QUERY.alias, names, values[start : start + len(names)]))
-        start += len(names)
-    token, organization, user = instances
-    ApiToken.organization.field.set_cached_value(token, organization)
-    ApiToken.user.field.set_cached_value(token, user)
-    return token
+    return _TOKEN_ROW.load(_TOKEN_QUERY.alias, rows[0]) if rows else None
 
 
 _REMEMBERED = "_serviceengine_token"

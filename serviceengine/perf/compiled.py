@@ -92,6 +92,36 @@ def pk_value(row_or_pk) -> uuid.UUID:
     return pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
 
 
+class Joined:
+    """A row of `model` with the rows its foreign keys join (what `select_related` loads), read through a compiled
+    `values_list(*joined.columns)`: `related` maps each relation name to the columns to load (None: every column).
+    `load(alias, values)` builds each row with `Model.from_db`, as the ORM does, and caches the joined rows on the
+    first."""
+
+    def __init__(self, model, related: dict):
+        def every(m):
+            return [f.attname for f in m._meta.concrete_fields]
+
+        self.parts = [(None, model, every(model))]
+        for name, names in related.items():
+            relation = model._meta.get_field(name)
+            self.parts.append((relation, relation.related_model, names or every(relation.related_model)))
+        self.columns = [
+            (f"{relation.name}__" if relation else "") + name for relation, _m, names in self.parts for name in names
+        ]
+
+    def load(self, alias: str, values):
+        start, row = 0, None
+        for relation, model, names in self.parts:
+            instance = model.from_db(alias, names, values[start : start + len(names)])
+            start += len(names)
+            if relation is None:
+                row = instance
+            else:
+                relation.set_cached_value(row, instance)
+        return row
+
+
 class Many:
     """A parameter that is a list of values: `IN (...)` compiled once per list length."""
 
