@@ -84,8 +84,8 @@ def embeddable(child) -> bool:
     """Whether a child kind can come as a JSON array inside the row query: columns (and computed values) JSON carries
     as they are or in a form turned back exactly (`JSON_DECODED`). A per-parent limit is the same
     `id IN (… ORDER BY … LIMIT n)` inside the array's subquery (`ChildShape.queryset`)."""
-    return all(_kind(child, column) in JSON_FAITHFUL or _kind(child, column) in JSON_DECODED
-               for column in child.columns)
+    kinds = (_kind(child, column) for column in child.columns)
+    return all(kind in JSON_FAITHFUL or kind in JSON_DECODED for kind in kinds)
 
 
 def _decoders(child) -> list:
